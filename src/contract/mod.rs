@@ -1,0 +1,2 @@
+//! The contract runner: cucumber worlds, step definitions, rule catalogue, reports.
+pub mod catalogue;

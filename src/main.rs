@@ -1,0 +1,54 @@
+//! The `kosync-contract` command line: a thin shell over the library.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kosync_contract::{exit, protocol};
+
+/// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
+///
+/// Exit codes of the verify commands: 0 conformant, 1 a MUST rule failed,
+/// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed).
+#[derive(Parser)]
+#[command(name = "kosync-contract", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the KOReader partial-MD5 document hash of each file (md5sum-style: HASH  PATH).
+    Hash {
+        /// Files to hash.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Hash { files } => hash_files(&files),
+    }
+}
+
+/// Hash every file, reporting unreadable ones on stderr and still hashing the rest.
+fn hash_files(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for path in files {
+        match protocol::hash::partial_md5_file(path) {
+            Ok(hash) => println!("{hash}  {}", path.display()),
+            Err(err) => {
+                failed = true;
+                eprintln!("kosync-contract hash: {}: {err}", path.display());
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(exit::HARNESS_ERROR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,1 @@
+//! The fake sync server (BookLore and kosync dialects).
