@@ -17,11 +17,11 @@ Feature: Conflict strategy
       Given the conflict strategies are left at their defaults
       And the server holds progress <remote> for book A
       When the reader opens book A at 50%
-      Then <what the user sees>
+      Then <outcome>
       And the reader stays at 50%
 
       Examples:
-        | remote | direction | what the user sees                      |
+        | remote | direction | outcome                                  |
         | 0.80   | newer     | the user is asked whether to jump to 80% |
         | 0.20   | older     | the user is not asked anything           |
 
@@ -40,13 +40,13 @@ Feature: Conflict strategy
       Given "Sync to a <direction> state" is set to Silently
       And the server holds progress <remote> for book A
       When the reader opens book A at 50%
-      Then the reader is moved to <remote %>
+      Then the reader is moved to <remote_percent>
       And the user is not asked anything
 
       Examples:
-        | direction | remote | remote % |
-        | newer     | 0.80   | 80%      |
-        | older     | 0.20   | 20%      |
+        | direction | remote | remote_percent |
+        | newer     | 0.80   | 80%            |
+        | older     | 0.20   | 20%            |
 
   @C-CONF-4
   Rule: C-CONF-4 — Prompt asks; the remote position is applied only if the user confirms
@@ -55,17 +55,17 @@ Feature: Conflict strategy
       Given "Sync to a <direction> state" is set to Prompt
       And the server holds progress <remote> for book A
       When the reader opens book A at 50%
-      Then the user is asked whether to jump to <remote %>
+      Then the user is asked whether to jump to <remote_percent>
       And the reader stays at 50%
       When the user <answer>
       Then the reader is at <final>
 
       Examples:
-        | direction | remote | remote % | answer   | final |
-        | newer     | 0.80   | 80%      | confirms | 80%   |
-        | newer     | 0.80   | 80%      | declines | 50%   |
-        | older     | 0.20   | 20%      | confirms | 20%   |
-        | older     | 0.20   | 20%      | declines | 50%   |
+        | direction | remote | remote_percent | answer   | final |
+        | newer     | 0.80   | 80%            | confirms | 80%   |
+        | newer     | 0.80   | 80%            | declines | 50%   |
+        | older     | 0.20   | 20%            | confirms | 20%   |
+        | older     | 0.20   | 20%            | declines | 50%   |
 
   @C-CONF-5
   Rule: C-CONF-5 — Disable never applies that direction and asks nothing
@@ -100,11 +100,11 @@ Feature: Conflict strategy
       And the user is not asked anything
 
       Examples:
-        | remote  | marker                           | relation            | outcome                         |
-        | 0.50009 | /body/DocFragment[9]/p[4]/text() | equal (4 decimals)  | the reader stays at 50%         |
-        | 0.50015 | /body/DocFragment[9]/p[4]/text() | newer               | the reader is moved to 50.015%  |
-        | 0.49985 | /body/DocFragment[9]/p[4]/text() | older               | the reader is moved to 49.985%  |
-        | 0.73    | 50                               | equal (same marker) | the reader stays at 50%         |
+        | remote  | marker                           | relation            | outcome                        |
+        | 0.50009 | /body/DocFragment[9]/p[4]/text() | equal (4 decimals)  | the reader stays at 50%        |
+        | 0.50015 | /body/DocFragment[9]/p[4]/text() | newer               | the reader is moved to 50.015% |
+        | 0.49985 | /body/DocFragment[9]/p[4]/text() | older               | the reader is moved to 49.985% |
+        | 0.73    | 50                               | equal (same marker) | the reader stays at 50%        |
 
     Scenario: The remote timestamp does not decide the direction
       Given "Sync to an older state" is set to Disable

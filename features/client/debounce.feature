@@ -78,8 +78,8 @@ Feature: Debounced page-triggered uploads
       Then <push>
 
       Examples:
-        | situation                     | action                            | push                                         |
-        | the reader turns 5 pages      | the reader closes the book        | a push for book A at 25% reaches the server  |
-        | the reader turns 5 pages      | the reader runs Sync Pending Now  | a push for book A at 25% reaches the server  |
-        | nothing else happened         | the reader rates the book 4 stars | a push for book A at 100% reaches the server |
-        | the reader closes the book    | the reader opens book B at 40%    | a push for book B at 40% reaches the server  |
+        | situation                  | action                            | push                                         |
+        | the reader turns 5 pages   | the reader closes the book        | a push for book A at 25% reaches the server  |
+        | the reader turns 5 pages   | the reader runs Sync Pending Now  | a push for book A at 25% reaches the server  |
+        | nothing else happened      | the reader rates the book 4 stars | a push for book A at 100% reaches the server |
+        | the reader closes the book | the reader opens book B at 40%    | a push for book B at 40% reaches the server  |

@@ -20,8 +20,8 @@ Feature: Pulling remote progress
       Then a pull for book A reaches the server
 
       Examples:
-        | toggle                     | situation                                   | trigger                        |
-        | Pull progress on book open | no book is open                             | the reader opens book A at 20% |
+        | toggle                     | situation                                    | trigger                        |
+        | Pull progress on book open | no book is open                              | the reader opens book A at 20% |
         | Pull progress on resume    | the device is asleep with book A open at 20% | the device wakes up            |
 
     Scenario: Each book opened is pulled
@@ -106,6 +106,14 @@ Feature: Pulling remote progress
       And the user is not asked anything
       And the reader stays at 20%
 
+    Scenario: A 404 is not remote progress, whatever the strategies
+      Given "Sync to a newer state" is set to Silently
+      And "Sync to an older state" is set to Silently
+      When the reader opens book A at 20%
+      Then the reader stays at 20%
+      And the user is not asked anything
+      And no error is shown
+
     Scenario: Reading goes on normally after the 404
       Given the server has no progress for book A
       And "Periodically sync every # pages" is set to 5
@@ -117,9 +125,13 @@ Feature: Pulling remote progress
 
   @C-PULL-6
   Rule: C-PULL-6 — any other failed pull leaves the local position alone and prompts nothing
+    Both strategies are Silently here, so a client that took a failed pull
+    for some remote position would visibly move the reader.
 
     Scenario Outline: The pull fails with <failure>
-      Given the server holds progress 0.70 for book A
+      Given "Sync to a newer state" is set to Silently
+      And "Sync to an older state" is set to Silently
+      And the server holds progress 0.70 for book A
       And the server answers pulls with <failure>
       When the reader opens book A at 20%
       Then a pull for book A reaches the server

@@ -47,13 +47,13 @@ Feature: When progress is pushed
       Given Wi-Fi is disconnected
       And the periodic settings are left at their defaults
       And the reader has book A open at 20%
-      When the reader turns <N minus one> pages
+      When the reader turns <n_minus_one> pages
       Then the queue summary reads 1P
       When the reader turns 1 page
       Then the queue summary reads 2P
 
       Examples:
-        | N  | N minus one |
+        | N  | n_minus_one |
         | 10 | 9           |
 
     Scenario: The count restarts after each periodic snapshot

@@ -105,6 +105,7 @@ static RULES: &[Rule] = &[
     rule("C-PULL-4", Level::Must, Side::Client, ""),
     rule("C-PULL-5", Level::Must, Side::Client, ""),
     rule("C-PULL-6", Level::Should, Side::Client, ""),
+    rule("C-PULL-7", Level::Interpretation, Side::Client, ""),
     rule("C-CONF-1", Level::Must, Side::Client, ""),
     rule("C-CONF-2", Level::Must, Side::Client, ""),
     rule("C-CONF-3", Level::Must, Side::Client, ""),
