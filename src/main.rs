@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{exit, protocol};
+use kosync_contract::{contract, exit, protocol};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -25,12 +25,18 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Render the features as a readable spec: Markdown per feature plus one HTML page.
+    Docs(contract::docs::DocsArgs),
+    /// List every rule of the catalogue with the scenarios that cover it.
+    Rules(contract::docs::RulesArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Hash { files } => hash_files(&files),
+        Command::Docs(args) => contract::docs::run_docs(&args),
+        Command::Rules(args) => contract::docs::run_rules(&args),
     }
 }
 
