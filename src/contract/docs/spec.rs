@@ -199,8 +199,20 @@ pub struct SpecExamples {
 
 /// Parse one file. A syntax error becomes a [`ParseFailure`] naming the file and line.
 pub fn parse(file: &FeatureFile) -> Result<SpecFeature, ParseFailure> {
-    let feature = gherkin::Feature::parse(&file.text, gherkin::GherkinEnv::default())
-        .map_err(|e| parse_failure(&file.path, &e.to_string()))?;
+    let feature =
+        gherkin::Feature::parse(&file.text, gherkin::GherkinEnv::default()).map_err(|e| {
+            let mut failure = parse_failure(&file.path, &e.to_string());
+            // The parser backtracks and may report the end of the file; a line
+            // that cannot be Gherkin anywhere before that is the better pointer.
+            if let Some(stray) = first_stray_line(&file.text) {
+                if failure.line == 0 || stray < failure.line {
+                    failure.line = stray;
+                    failure.column = 1;
+                    failure.message = describe_expected("{\"unknown keyword\"}");
+                }
+            }
+            failure
+        })?;
     Ok(flatten(file, feature))
 }
 
@@ -277,6 +289,58 @@ fn describe_expected(expected: &str) -> String {
         let shown: Vec<String> = tokens.iter().map(|t| format!("`{t}`")).collect();
         format!("unexpected text; expected {}", shown.join(" or "))
     }
+}
+
+/// The first line (1-based) that is no Gherkin construct: not blank, a comment,
+/// a tag, a table row, a keyword line, inside a doc string, or free text in a
+/// description (allowed after a Feature:/Rule:/Scenario:… line until the first step).
+fn first_stray_line(text: &str) -> Option<usize> {
+    const BLOCKS: &[&str] = &[
+        "Feature:",
+        "Rule:",
+        "Background:",
+        "Scenario:",
+        "Scenario Outline:",
+        "Scenario Template:",
+        "Example:",
+        "Examples:",
+        "Scenarios:",
+    ];
+    const STEPS: &[&str] = &["Given ", "When ", "Then ", "And ", "But ", "* "];
+    let mut doc_fence: Option<&str> = None;
+    let mut description_allowed = false;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(fence) = doc_fence {
+            if t.starts_with(fence) {
+                doc_fence = None;
+            }
+            continue;
+        }
+        if t.starts_with("\"\"\"") || t.starts_with("```") {
+            doc_fence = Some(if t.starts_with("```") {
+                "```"
+            } else {
+                "\"\"\""
+            });
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') || t.starts_with('@') || t.starts_with('|') {
+            continue;
+        }
+        if BLOCKS.iter().any(|k| t.starts_with(k)) {
+            description_allowed = true;
+            continue;
+        }
+        if STEPS.iter().any(|k| t.starts_with(k)) {
+            description_allowed = false;
+            continue;
+        }
+        if !description_allowed {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 fn flatten(file: &FeatureFile, feature: gherkin::Feature) -> SpecFeature {
