@@ -36,11 +36,16 @@ header.top p { margin:4px 0; color:var(--muted); }
 section.block { background:var(--paper); border:1px solid var(--line); border-radius:10px; padding:20px 24px; margin-bottom:24px; }
 section.block > h2 { margin:0 0 6px; font-size:22px; }
 .meta { color:var(--muted); font-size:13px; margin:2px 0 10px; }
-.desc { white-space:pre-line; margin:8px 0 14px; }
+.desc { margin:8px 0 14px; } .desc p { margin:0 0 8px; }
 table { border-collapse:collapse; width:100%; margin:8px 0 14px; font-size:14px; }
 th, td { border-bottom:1px solid var(--line); padding:7px 9px; text-align:left; vertical-align:top; }
 th { background:var(--wash); font-weight:600; font-size:13px; }
-table.catalogue td.id { white-space:nowrap; }
+.scroll { overflow-x:auto; }
+td.id { white-space:nowrap; width:1%; }
+table.catalogue td.id .badge { margin-top:4px; }
+table.catalogue td.cover { min-width:13em; width:22%; }
+table.catalogue th.target { width:7.5em; max-width:9em; overflow-wrap:anywhere; text-align:center; font-size:12px; }
+table.catalogue tr.group th { background:#eef2f8; color:var(--ink); font-size:13px; text-transform:none; padding-top:12px; border-top:2px solid var(--line); }
 table.catalogue tr:target { background:#fffbe6; }
 .badge { display:inline-block; border-radius:999px; padding:1px 9px; font-size:11px; font-weight:700; letter-spacing:.03em; white-space:nowrap; border:1px solid currentColor; }
 .lv-must { color:var(--must); } .lv-should { color:var(--should); } .lv-interpretation { color:var(--interp); background:var(--interp-bg); }
@@ -103,7 +108,7 @@ pub fn render(spec: &Spec) -> String {
 }
 
 fn feature_anchor(feature: &SpecFeature) -> String {
-    format!("feature-{}", anchor(&feature.path))
+    format!("feature-{}", anchor(&feature.relative))
 }
 
 fn scenario_anchor(feature: &SpecFeature, scenario: &SpecScenario) -> String {
@@ -195,12 +200,35 @@ fn level_badge(level: Level) -> String {
     )
 }
 
+/// A status for a scenario (spelled out: a lone dash next to a target name reads as nothing).
+fn scenario_status_chip(status: Status) -> String {
+    if status == Status::NotRun {
+        return "<span class=\"st st-not-run\">not run</span>".to_string();
+    }
+    status_chip(status)
+}
+
+/// A status for a matrix cell, where "not run" is a quiet dash.
 fn status_chip(status: Status) -> String {
+    if status == Status::NotRun {
+        return "<span class=\"st st-not-run\" title=\"not run\">—</span>".to_string();
+    }
     format!(
         "<span class=\"st st-{}\">{}</span>",
         status.word().replace(' ', "-"),
         esc(status.word())
     )
+}
+
+/// The catalogue's groups, by id prefix, in catalogue order.
+fn group_of(id: &str) -> &'static str {
+    match id.split('-').next() {
+        Some("C") => "Client: the BookLore plugin's progress sync",
+        Some("S") => "Server: BookLore's /api/koreader (dialect booklore)",
+        Some("K") => "Server: the reference kosync server (dialect kosync)",
+        Some("H") => "The document hash",
+        _ => "Other rules",
+    }
 }
 
 fn catalogue_section(out: &mut String, spec: &Spec) {
@@ -212,18 +240,32 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
     );
     if !spec.targets.is_empty() {
         out.push_str(
-            " The right-hand columns are the coverage matrix: each rule's worst result per target.",
+            " The right-hand columns are the coverage matrix: each rule's worst result per target \
+             (— means the target's report has no scenario for it).",
         );
     }
-    out.push_str("</p>\n<table class=\"catalogue\">\n<thead><tr><th>Rule</th><th>Level</th><th>What it says</th><th>Scenarios</th>");
+    out.push_str(
+        "</p>\n<div class=\"scroll\"><table class=\"catalogue\">\n<thead><tr><th>Rule</th>\
+         <th>What it says</th><th>Scenarios</th>",
+    );
     for t in &spec.targets {
-        let _ = write!(out, "<th>{}</th>", esc(&t.label));
+        let _ = write!(out, "<th class=\"target\">{}</th>", esc(&t.label));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
+    let columns = 3 + spec.targets.len();
+    let mut group = "";
     for rule in catalogue::all() {
+        if group_of(rule.id) != group {
+            group = group_of(rule.id);
+            let _ = writeln!(
+                out,
+                "<tr class=\"group\"><th colspan=\"{columns}\">{}</th></tr>",
+                esc(group)
+            );
+        }
         let _ = write!(
             out,
-            "<tr id=\"{}\"><td class=\"id\"><b>{}</b></td><td>{}</td><td>{}",
+            "<tr id=\"{}\"><td class=\"id\"><b>{}</b><br>{}</td><td>{}",
             rule_anchor(rule.id),
             esc(rule.id),
             level_badge(rule.level),
@@ -238,7 +280,7 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
         }
         let _ = write!(
             out,
-            "<div class=\"src\">{}</div></td><td>",
+            "<div class=\"src\">{}</div></td><td class=\"cover\">",
             esc(rule.source)
         );
         match coverage.get(rule.id) {
@@ -266,7 +308,7 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody>\n</table>\n</section>\n");
+    out.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
@@ -282,7 +324,7 @@ fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
     }
     out.push_str("</p>\n");
     if let Some(d) = &feature.description {
-        let _ = writeln!(out, "<div class=\"desc\">{}</div>", esc(d));
+        out.push_str(&description(d));
     }
     let rules = Spec::rules_of(feature);
     if !rules.is_empty() {
@@ -331,7 +373,7 @@ fn rule_block(out: &mut String, spec: &Spec, feature: &SpecFeature, block: &Rule
         }
         out.push('\n');
         if let Some(d) = &block.description {
-            let _ = writeln!(out, "<div class=\"desc\">{}</div>", esc(d));
+            out.push_str(&description(d));
         }
         if !block.background.is_empty() {
             out.push_str("<div class=\"scenario\"><h4><span class=\"kw\">Background</span></h4>");
@@ -401,7 +443,7 @@ fn scenario_card(
         scenario.line
     );
     if let Some(d) = &scenario.description {
-        let _ = write!(out, "<div class=\"desc\">{}</div>", esc(d));
+        out.push_str(&description(d));
     }
     steps(out, &scenario.steps);
     for ex in &scenario.examples {
@@ -420,7 +462,7 @@ fn scenario_card(
                 out,
                 "<span class=\"chip\">{} {}</span>",
                 esc(&t.label),
-                status_chip(t.status_of(&feature.name, &scenario.name))
+                scenario_status_chip(t.status_of(&feature.name, &scenario.name))
             );
         }
         for t in &spec.targets {
@@ -449,6 +491,16 @@ fn scenario_card(
         out.push_str("</div>");
     }
     out.push_str("</article>\n");
+}
+
+/// A description: paragraphs separated by blank lines.
+fn description(text: &str) -> String {
+    let mut out = String::from("<div class=\"desc\">");
+    for para in text.split("\n\n") {
+        let _ = write!(out, "<p>{}</p>", esc(para.trim()));
+    }
+    out.push_str("</div>");
+    out
 }
 
 fn tag_chip(tag: &str) -> String {

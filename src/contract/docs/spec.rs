@@ -450,12 +450,26 @@ fn steps(steps: &[gherkin::Step]) -> Vec<SpecStep> {
         .collect()
 }
 
-/// Descriptions come with the source's indentation; keep paragraphs, drop the margin.
+/// Descriptions come hard-wrapped and indented like the source: keep the
+/// paragraphs (blank-line separated), join each paragraph's lines.
 fn clean(text: &Option<String>) -> Option<String> {
     let text = text.as_ref()?;
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let joined = lines.join("\n").trim().to_string();
-    (!joined.is_empty()).then_some(joined)
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            if !current.is_empty() {
+                paragraphs.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        paragraphs.push(current.join(" "));
+    }
+    (!paragraphs.is_empty()).then(|| paragraphs.join("\n\n"))
 }
 
 #[cfg(test)]
