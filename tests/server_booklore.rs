@@ -512,3 +512,43 @@ async fn unknown_routes_and_wrong_methods_are_404() {
         assert_eq!(a.status, 404, "{method} {path}");
     }
 }
+
+#[tokio::test]
+async fn sqlite_store_keeps_every_rule_of_the_memory_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_with_library(Dialect::BookLore);
+    config.data = Some(dir.path().join("store.sqlite"));
+    let h = start(config).await;
+    h.server.admin().set_clock(1_760_000_000).await.unwrap();
+    // S-PULL-2, S-PULL-3, S-LWW-1, S-ISO-1, S-TS-1 on disk.
+    assert_eq!(stored(&h, ALICE, BOOK).await, Err(404));
+    assert_eq!(
+        h.push(ALICE, &push_body(BOOK, 1.0, "end")).await.status,
+        200
+    );
+    assert_eq!(
+        h.push(ALICE, &push_body(BOOK, 0.0, "  start "))
+            .await
+            .status,
+        200
+    );
+    let body = stored(&h, ALICE, BOOK).await.unwrap();
+    assert_eq!(body["percentage"].as_f64(), Some(0.0));
+    assert_eq!(body["progress"], json!("  start "));
+    assert_eq!(body["timestamp"], json!(1_760_000_000));
+    assert_eq!(stored(&h, BOB, BOOK).await, Err(404));
+    // S-CONC-1 through SQLite transactions.
+    let answers = futures::future::join_all((0..20).map(|i| {
+        let body = push_body(OTHER_BOOK, f64::from(i) / 20.0, &format!("m{i}"));
+        let h = &h;
+        async move { h.push(BOB, &body).await.status }
+    }))
+    .await;
+    assert!(answers.iter().all(|s| *s == 200));
+    let body = stored(&h, BOB, OTHER_BOOK).await.unwrap();
+    let i: u32 = body["progress"].as_str().unwrap()[1..].parse().unwrap();
+    assert_eq!(body["percentage"].as_f64(), Some(f64::from(i) / 20.0));
+    // Reset empties the file store too.
+    h.server.admin().reset().await.unwrap();
+    assert_eq!(stored(&h, ALICE, BOOK).await, Err(404));
+}

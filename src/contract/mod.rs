@@ -4,5 +4,7 @@ pub mod client_cli;
 mod client_steps;
 mod client_steps_then;
 pub mod client_world;
+pub mod docs;
+pub mod gate;
 pub mod report;
 pub mod runner;
