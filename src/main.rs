@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{exit, protocol, server};
+use kosync_contract::{contract, exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -27,6 +27,8 @@ enum Command {
     },
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
+    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
+    VerifyServer(contract::server_cli::VerifyServerArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Hash { files } => hash_files(&files),
         Command::Serve(args) => server::cli::run(args),
+        Command::VerifyServer(args) => contract::server_cli::run(args),
     }
 }
 
