@@ -230,6 +230,8 @@ struct Sut {
     _server: Option<RunningServer>,
     lines: Vec<String>,
     last_timestamp: HashMap<(usize, usize), i64>,
+    /// Every accepted push, in order, so a wrong answer can be traced to the rule it breaks.
+    history: Vec<(usize, usize, Stored)>,
 }
 
 /// A broken rule: the panic payload proptest catches and shrinks on.
@@ -368,11 +370,6 @@ impl Sut {
 
     fn check_pull(&mut self, user: usize, doc: usize, expected: Option<&Stored>, answer: &Answer) {
         let dialect = self.ctx.target.dialect;
-        let isolation = if self.ctx.users.len() > 1 {
-            "S-ISO-1 "
-        } else {
-            ""
-        };
         match expected {
             None => {
                 let ok = match dialect {
@@ -393,12 +390,11 @@ impl Sut {
                             ("K-PULL-1", "200 {}: this user never pushed this document")
                         }
                     };
-                    broken(
-                        self,
-                        &format!("{isolation}{rule}"),
-                        want,
-                        &answer.describe(),
-                    );
+                    let rule = match self.origin(user, doc, answer) {
+                        Origin::OtherUser => "S-ISO-1",
+                        _ => rule,
+                    };
+                    broken(self, rule, want, &answer.describe());
                 }
             }
             Some(want) => {
@@ -420,12 +416,12 @@ impl Sut {
                         && body.get("device_id").and_then(Value::as_str)
                             == Some(want.device_id.as_str()));
                 if !(pct_ok && progress_ok) {
-                    broken(
-                        self,
-                        &format!("{isolation}S-LWW-1 S-PULL-1"),
-                        &expectation,
-                        &answer.describe(),
-                    );
+                    let rule = match self.origin(user, doc, answer) {
+                        Origin::OtherUser => "S-ISO-1",
+                        Origin::EarlierPush => "S-LWW-1",
+                        Origin::Unknown => "S-PULL-1",
+                    };
+                    broken(self, rule, &expectation, &answer.describe());
                 }
                 if !device_ok {
                     broken(
@@ -458,6 +454,48 @@ impl Sut {
                 }
             }
         }
+    }
+}
+
+/// Where a wrong answer came from.
+enum Origin {
+    /// Another user's push to the same document: isolation is broken.
+    OtherUser,
+    /// An earlier push of this user: the last write did not win.
+    EarlierPush,
+    Unknown,
+}
+
+impl Sut {
+    fn origin(&self, user: usize, doc: usize, answer: &Answer) -> Origin {
+        let Some(body) = answer.json() else {
+            return Origin::Unknown;
+        };
+        let matches = |p: &Stored| {
+            body.get("progress").and_then(Value::as_str) == Some(p.progress.as_str())
+                && body
+                    .get("percentage")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|x| (x - p.percentage).abs() < 1e-6)
+        };
+        let mine: Vec<&Stored> = self
+            .history
+            .iter()
+            .filter(|(u, d, _)| *u == user && *d == doc)
+            .map(|(_, _, p)| p)
+            .collect();
+        if self
+            .history
+            .iter()
+            .any(|(u, d, p)| *u != user && *d == doc && matches(p))
+            && !mine.iter().any(|p| matches(p))
+        {
+            return Origin::OtherUser;
+        }
+        if mine.len() > 1 && mine[..mine.len() - 1].iter().any(|p| matches(p)) {
+            return Origin::EarlierPush;
+        }
+        Origin::Unknown
     }
 }
 
@@ -507,6 +545,7 @@ impl StateMachineTest for ServerUnderTest {
             _server: server,
             lines: Vec::new(),
             last_timestamp: HashMap::new(),
+            history: Vec::new(),
         };
         if ctx.baseline {
             let base = baseline_push();
@@ -534,6 +573,7 @@ impl StateMachineTest for ServerUnderTest {
                 if answer.status != Some(200) {
                     broken(&sut, "S-PUSH-1", "200 for a valid push", &answer.describe());
                 }
+                sut.history.push((*user, *doc, push.clone()));
             }
             Step::Pull { user, doc } => {
                 let answer = sut.pull(*user, *doc, None);
