@@ -4,8 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use kosync_contract::contract::runner::FeatureSource;
-use kosync_contract::contract::server_cli::{verify_server, VerifyServer, SERVER_FEATURES};
+use kosync_contract::contract::server_cli::{server_features, verify_server, VerifyServer};
 use kosync_contract::contract::server_world::{Credentials, TargetKind};
 use kosync_contract::protocol::Dialect;
 use wiremock::matchers::{method, path, path_regex};
@@ -24,7 +23,7 @@ fn against(url: &str, dialect: Dialect, timeout_ms: u64) -> VerifyServer {
         cases: 0,
         seed: Some(1),
         timeout: Duration::from_millis(timeout_ms),
-        features: FeatureSource::Embedded(&SERVER_FEATURES),
+        features: server_features(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use kosync_contract::contract::catalogue::{self, Side};
 use kosync_contract::contract::report::{Report, Status};
 use kosync_contract::contract::runner::FeatureSource;
-use kosync_contract::contract::server_cli::{verify_server, VerifyServer, SERVER_FEATURES};
+use kosync_contract::contract::server_cli::{server_features, verify_server, VerifyServer};
 use kosync_contract::contract::server_world::{Credentials, TargetKind};
 use kosync_contract::protocol::Dialect;
 use kosync_contract::server::{self, BookPolicy, ServerConfig, UserSpec};
@@ -98,7 +98,7 @@ async fn run_against_url(dialect: Dialect, second: bool) -> Report {
         cases: 8,
         seed: Some(3),
         timeout: Duration::from_secs(5),
-        features: FeatureSource::Embedded(&SERVER_FEATURES),
+        features: server_features(),
     };
     let report = verify_server(&run).await.expect("report");
     running.shutdown().await;

@@ -260,13 +260,13 @@ pub fn load_features(source: &FeatureSource) -> Result<Vec<gherkin::Feature>, Ha
                 path: dir.display().to_string(),
                 message: e.to_string(),
             })?;
-            if files.is_empty() {
-                return Err(HarnessError::Features {
-                    path: dir.display().to_string(),
-                    message: "no .feature files found".to_string(),
-                });
-            }
         }
+    }
+    if files.is_empty() {
+        return Err(HarnessError::Features {
+            path: source.describe(),
+            message: "no .feature files found".to_string(),
+        });
     }
     files.sort();
     let mut features = Vec::new();

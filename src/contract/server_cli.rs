@@ -20,9 +20,19 @@ use crate::exit;
 use crate::protocol::{self, Dialect};
 use crate::server::Defect;
 
-/// The server features, compiled into the binary so it runs from anywhere.
-pub static SERVER_FEATURES: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/features/server");
+/// Every feature of the repository, compiled into the binary so it runs from anywhere.
+static FEATURES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/features");
+
+/// The built-in server features (`features/server/*.feature`).
+pub fn server_features() -> FeatureSource {
+    match FEATURES.get_dir("server") {
+        Some(dir) => FeatureSource::Embedded(dir),
+        // Unreachable in a built binary (the directory is compiled in); an
+        // empty source then fails loudly as "no features" rather than passing.
+        None => FeatureSource::Dir(PathBuf::from("features/server")),
+    }
+}
 
 /// Verify a sync server against the contract, rule by rule.
 #[derive(Debug, Clone, Args)]
@@ -110,7 +120,7 @@ impl VerifyServer {
             cases: 0,
             seed: None,
             timeout: Duration::from_secs(10),
-            features: FeatureSource::Embedded(&SERVER_FEATURES),
+            features: server_features(),
         }
     }
 }
@@ -188,7 +198,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
             Some(dir) => FeatureSource::Dir(dir.clone()),
-            None => FeatureSource::Embedded(&SERVER_FEATURES),
+            None => server_features(),
         },
     })
 }
