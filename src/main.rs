@@ -33,6 +33,10 @@ enum Command {
     Rules(contract::docs::RulesArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
     VerifyServer(contract::server_cli::VerifyServerArgs),
+    /// Verify a client against the contract (the reference model without --adapter).
+    VerifyClient(contract::client_cli::VerifyClientArgs),
+    /// Verify both sides against the built-in targets and print one summary.
+    Verify(contract::verify_cli::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
         Command::VerifyServer(args) => contract::server_cli::run(args),
+        Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
+        Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
     }
 }
 

@@ -11,3 +11,4 @@ pub mod runner;
 pub mod server_cli;
 pub mod server_property;
 pub mod server_world;
+pub mod verify_cli;
