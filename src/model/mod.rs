@@ -97,11 +97,13 @@
 //!    its own open snapshot; the close snapshot of a book closed by opening
 //!    another waits too.
 //! 19. Debounce (C-PUSH-6/7): a *page-triggered* run does not start if less than
-//!    `DEBOUNCE_SECONDS` (25) have passed since the previous run sent its first
-//!    PUT; it is skipped, not delayed (no timer), and its snapshot stays queued
-//!    for the next run. Open, close, rating and Sync Pending Now runs are never
-//!    debounced, and their first PUT also restarts the window. A run that sends
-//!    nothing does not.
+//!    `DEBOUNCE_SECONDS` (25) have passed since the last PUT was sent (the
+//!    source: "25 seconds minimum between pushes"); it is skipped, not delayed
+//!    (no timer), and its snapshot stays queued for the next run. Open, close,
+//!    rating and Sync Pending Now runs are never debounced, and their PUTs also
+//!    restart the window. A trigger that sends nothing does not. (Within one
+//!    driver step no time passes, so this is also "since the previous run
+//!    started".)
 //! 20. Sync Pending Now with Wi-Fi down sends nothing and keeps the queue (C-SAFE-5).
 //!
 //! **Settings.**
