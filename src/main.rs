@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{exit, protocol};
+use kosync_contract::{exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -25,12 +25,15 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
+    Serve(server::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Hash { files } => hash_files(&files),
+        Command::Serve(args) => server::cli::run(args),
     }
 }
 
