@@ -545,3 +545,19 @@ fn properties_run_fast() {
     let per_second = 1000.0 / started.elapsed().as_secs_f64();
     eprintln!("{per_second:.0} property cases/s (debug build, generation included)");
 }
+
+#[test]
+fn one_case_takes_microseconds() {
+    use proptest::strategy::ValueTree;
+    let mut runner = TestRunner::deterministic();
+    let stories: Vec<Story> = (0..200)
+        .map(|_| story().new_tree(&mut runner).expect("story").current())
+        .collect();
+    let started = std::time::Instant::now();
+    for story in &stories {
+        check_story(story, None, None).expect("reference model");
+    }
+    let per_case = started.elapsed() / stories.len() as u32;
+    let steps = stories.iter().map(|s| s.steps.len()).sum::<usize>() / stories.len();
+    eprintln!("{per_case:?} per case of ~{steps} steps, checks included (debug build)");
+}
