@@ -2,3 +2,8 @@
 pub mod catalogue;
 pub mod docs;
 pub mod gate;
+pub mod report;
+pub mod runner;
+pub mod server_cli;
+pub mod server_property;
+pub mod server_world;
