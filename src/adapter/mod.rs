@@ -7,6 +7,10 @@
 //! to the fake server, whose journal is the record of what it sent, so HTTP
 //! requests never appear in an [`Observation`].
 
+pub mod protocol;
+pub mod stdio;
+pub mod subprocess;
+
 use std::future::Future;
 use std::pin::Pin;
 
