@@ -32,8 +32,16 @@ pub fn partial_md5_reader<R: Read + Seek>(mut reader: R) -> std::io::Result<Stri
     Ok(hex::encode(md5.finalize()))
 }
 
-/// Hash a file on disk.
+/// Hash a file on disk. Anything but a regular file (a directory, a FIFO that
+/// would block on open) is refused with an error rather than read.
 pub fn partial_md5_file(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let file = std::fs::File::open(path)?;
     partial_md5_reader(file)
 }
