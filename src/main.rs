@@ -25,12 +25,15 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
+    Adapter(kosync_contract::adapter::stdio::AdapterArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Hash { files } => hash_files(&files),
+        Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
     }
 }
 

@@ -6,12 +6,54 @@
 //! [`serve`] works for any [`ClientDriver`]; the command serves the model's
 //! driver. Stdout carries only protocol lines; diagnostics go to stderr.
 
+use std::process::ExitCode;
+
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::adapter::model_driver::ModelDriver;
 use crate::adapter::protocol::{
     encode_line, Reply, ReplyBody, Request, RequestBody, MAX_LINE_BYTES, PROTOCOL_VERSION,
 };
 use crate::adapter::{ClientDriver, DriverError};
+use crate::model::Mutant;
+
+/// `kosync-contract adapter`: serve the reference model on stdin/stdout.
+#[derive(Debug, clap::Args)]
+pub struct AdapterArgs {
+    /// Break one rule of the model (a `Mutant` name such as `NoDebounce`), to
+    /// see the harness catch it over the subprocess path.
+    #[arg(long, hide = true)]
+    pub mutant: Option<Mutant>,
+}
+
+/// Run the command; exit 0 after `shutdown` or end of input, 2 on I/O failure.
+pub fn run(args: AdapterArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("kosync-contract adapter: cannot start the runtime: {err}");
+            return ExitCode::from(crate::exit::HARNESS_ERROR);
+        }
+    };
+    let mut driver = ModelDriver::new();
+    if let Some(mutant) = args.mutant {
+        driver = driver.with_mutant(mutant);
+    }
+    let served = runtime.block_on(async {
+        let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        serve(&mut driver, stdin, tokio::io::stdout()).await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kosync-contract adapter: {err}");
+            ExitCode::from(crate::exit::HARNESS_ERROR)
+        }
+    }
+}
 
 /// Why serving stopped early.
 #[derive(Debug, thiserror::Error)]
