@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{exit, protocol};
+use kosync_contract::{exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -27,6 +27,8 @@ enum Command {
     },
     /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
     Adapter(kosync_contract::adapter::stdio::AdapterArgs),
+    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
+    Serve(server::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Hash { files } => hash_files(&files),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
+        Command::Serve(args) => server::cli::run(args),
     }
 }
 
