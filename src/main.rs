@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{exit, protocol, server};
+use kosync_contract::{contract, exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -29,6 +29,10 @@ enum Command {
     Adapter(kosync_contract::adapter::stdio::AdapterArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
+    /// Render the features as a readable spec: Markdown per feature plus one HTML page.
+    Docs(contract::docs::DocsArgs),
+    /// List every rule of the catalogue with the scenarios that cover it.
+    Rules(contract::docs::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Hash { files } => hash_files(&files),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
         Command::Serve(args) => server::cli::run(args),
+        Command::Docs(args) => contract::docs::run_docs(&args),
+        Command::Rules(args) => contract::docs::run_rules(&args),
     }
 }
 

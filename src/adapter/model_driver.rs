@@ -2,11 +2,14 @@
 //! real HTTP (reqwest) to the server at `identity.base_url`.
 //!
 //! This is how the client features run against the model: the World sends
-//! reader events, this driver executes every request the model asks for, one
-//! at a time in the order asked, feeds each answer back, and returns once
-//! nothing is outstanding. Prompts stay on screen until the World answers them.
+//! reader events, this driver executes every request the model asks for,
+//! feeds each answer back, and returns once nothing is outstanding. Requests
+//! the model asks for in one step go out concurrently (so a model that
+//! uploads before its pull is answered is visible in the server's journal);
+//! the reference model never asks for more than one at a time. Prompts stay
+//! on screen until the World answers them.
 
-use std::collections::VecDeque;
+use futures::future::join_all;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -92,33 +95,48 @@ impl ModelDriver {
             DriverError::Harness("event sent before the driver was started".to_string())
         })?;
         let mut observation = Observation::default();
-        let mut todo = VecDeque::new();
+        let mut batch = Vec::new();
         let mut sent = 0usize;
         sort_effects(
             session.client.handle(event.clone()),
-            &mut todo,
+            &mut batch,
             &mut observation,
         );
-        while let Some(mut request) = todo.pop_front() {
-            sent += 1;
+        // The requests of one `handle` call go out together, as a client with
+        // asynchronous HTTP would send them; their answers are fed back in the
+        // order the model asked, so the run stays deterministic.
+        while !batch.is_empty() {
+            sent += batch.len();
             if sent > MAX_REQUESTS_PER_EVENT {
                 return Err(DriverError::Harness(format!(
                     "the model asked for more than {MAX_REQUESTS_PER_EVENT} requests for one event"
                 )));
             }
             if mutant == Some(Mutant::PlainPasswordSent) {
-                for (name, value) in &mut request.headers {
-                    if name.eq_ignore_ascii_case(HEADER_AUTH_KEY) {
-                        value.clone_from(&session.password);
+                for request in &mut batch {
+                    for (name, value) in &mut request.headers {
+                        if name.eq_ignore_ascii_case(HEADER_AUTH_KEY) {
+                            value.clone_from(&session.password);
+                        }
                     }
                 }
             }
-            let outcome = execute(&http, &session.base_url, &request).await?;
-            let effects = session.client.handle(Event::HttpCompleted {
-                id: request.id,
-                outcome,
-            });
-            sort_effects(effects, &mut todo, &mut observation);
+            let base_url = session.base_url.as_str();
+            let outcomes = join_all(
+                batch
+                    .iter()
+                    .map(|request| execute(&http, base_url, request)),
+            )
+            .await;
+            let mut next = Vec::new();
+            for (request, outcome) in batch.iter().zip(outcomes) {
+                let effects = session.client.handle(Event::HttpCompleted {
+                    id: request.id,
+                    outcome: outcome?,
+                });
+                sort_effects(effects, &mut next, &mut observation);
+            }
+            batch = next;
         }
         observation.queue = session.client.queue();
         Ok(observation)
@@ -133,10 +151,10 @@ impl Default for ModelDriver {
 
 /// Requests go to `todo`; what a user sees goes to the observation;
 /// `QueueChanged` is dropped (the observation carries the final counts).
-fn sort_effects(effects: Vec<Effect>, todo: &mut VecDeque<HttpRequest>, obs: &mut Observation) {
+fn sort_effects(effects: Vec<Effect>, todo: &mut Vec<HttpRequest>, obs: &mut Observation) {
     for effect in effects {
         match effect {
-            Effect::Http(request) => todo.push_back(request),
+            Effect::Http(request) => todo.push(request),
             Effect::QueueChanged(_) => {}
             other => obs.effects.push(other),
         }

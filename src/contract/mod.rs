@@ -1,2 +1,4 @@
 //! The contract runner: cucumber worlds, step definitions, rule catalogue, reports.
 pub mod catalogue;
+pub mod docs;
+pub mod gate;

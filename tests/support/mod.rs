@@ -2,7 +2,7 @@
 //! up the same way everywhere, and the reader's events in short words.
 #![allow(dead_code)]
 
-use kosync_contract::model::sim::{drive, Exchange, SimServer};
+use kosync_contract::model::sim::{Exchange, SimServer};
 use kosync_contract::model::{
     Client, ClientConfig, ConflictStrategy, Effect, Event, Mutant, Position, Profile, QueueCounts,
     Settings, SettingsPatch,
@@ -82,6 +82,8 @@ pub fn answer(accept: bool) -> Event {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trace {
     pub effects: Vec<Effect>,
+    /// What each single `handle` call returned, in order.
+    pub batches: Vec<Vec<Effect>>,
     pub journal: Vec<Exchange>,
     pub queue: QueueCounts,
     pub summary: String,
@@ -135,12 +137,33 @@ pub fn play(
     let mut client = client(settings, mutant);
     let mut server = server();
     setup(&mut server);
-    let mut effects = Vec::new();
+    let mut batches = Vec::new();
     for event in events {
-        effects.extend(drive(&mut client, &mut server, event));
+        if let Event::TimePassed { seconds } = &event {
+            server.clock += *seconds as i64;
+        }
+        let mut todo = std::collections::VecDeque::new();
+        let mut batch = client.handle(event);
+        loop {
+            todo.extend(batch.iter().filter_map(|e| match e {
+                Effect::Http(r) => Some(r.clone()),
+                _ => None,
+            }));
+            batches.push(batch);
+            let Some(request) = todo.pop_front() else {
+                break;
+            };
+            assert!(batches.len() < 10_000, "runaway model");
+            let outcome = server.answer(&request);
+            batch = client.handle(Event::HttpCompleted {
+                id: request.id,
+                outcome,
+            });
+        }
     }
     Trace {
-        effects,
+        effects: batches.concat(),
+        batches,
         journal: server.journal,
         queue: client.queue(),
         summary: client.queue_summary(),
