@@ -86,7 +86,7 @@ fn outline_rows_combine_into_one_status_per_target() {
 #[test]
 fn rules_listing_names_every_rule_and_its_scenarios() {
     let spec = good_spec(false);
-    let (text, uncovered) = docs::list_rules(&spec, false);
+    let (text, uncovered) = docs::list_rules(&spec);
     for rule in catalogue::all() {
         assert!(
             text.lines()
@@ -245,14 +245,28 @@ fn rules_command_lists_the_catalogue() {
 }
 
 #[test]
-fn rules_uncovered_exits_1_when_a_rule_lacks_a_scenario() {
-    kosync()
-        .args(["rules", "--uncovered", "--features"])
-        .arg(fixtures().join("features/good"))
+fn rules_check_runs_the_gate() {
+    let assert = kosync()
+        .args(["rules", "--check", "--features"])
+        .arg(fixtures().join("features/unknown-id"))
         .assert()
         .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("tag @S-PULL-99 on Rule"), "{stdout}");
+    assert!(stdout.contains("rule H-1 has no scenario"), "{stdout}");
+    let assert = kosync()
+        .args(["rules", "--check", "--features"])
+        .arg(fixtures().join("features/bad-syntax"))
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("broken.feature:6:20: not valid Gherkin"),
+        "{stdout}"
+    );
     kosync()
         .args(["rules", "--features", "/nonexistent/features"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/features"));
 }
