@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{contract, exit, protocol};
+use kosync_contract::{contract, exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
@@ -29,6 +29,8 @@ enum Command {
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
+    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
+    Serve(server::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Hash { files } => hash_files(&files),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::Serve(args) => server::cli::run(args),
     }
 }
 

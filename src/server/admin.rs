@@ -1,0 +1,210 @@
+//! The admin API under `/__admin/`: journal, reset, faults, clock, users, books.
+//!
+//! It is how a harness in any language sets up and inspects the fake server.
+//! Admin requests are neither journaled nor subject to faults. Access: with an
+//! admin token configured, every admin request must carry it
+//! (`Authorization: Bearer TOKEN` or `x-admin-token: TOKEN`); without one,
+//! only loopback peers are answered.
+
+use std::net::SocketAddr;
+
+use hyper::Method;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::faults::Fault;
+use super::http::{Reply, Request};
+use super::{BookPolicy, Shared, UserSpec};
+use crate::protocol::{self, routes};
+
+/// Header a harness may use instead of `Authorization: Bearer`.
+pub const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
+
+fn refuse(status: u16, message: &str) -> Reply {
+    Reply::json(status, json!({ "error": message }))
+}
+
+/// Whether this peer with these headers may use the admin API, or the refusal.
+pub(crate) fn access(
+    token: Option<&str>,
+    peer: SocketAddr,
+    request: &Request,
+) -> Result<(), Reply> {
+    match token {
+        Some(token) => {
+            let bearer = request
+                .header("authorization")
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            let direct = request.header(ADMIN_TOKEN_HEADER).map(str::trim);
+            if bearer == Some(token) || direct == Some(token) {
+                Ok(())
+            } else {
+                Err(refuse(
+                    401,
+                    "admin token required: send Authorization: Bearer TOKEN",
+                ))
+            }
+        }
+        None => {
+            let loopback = match peer.ip() {
+                std::net::IpAddr::V4(ip) => ip.is_loopback(),
+                std::net::IpAddr::V6(ip) => {
+                    ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(refuse(
+                    403,
+                    "the admin API answers loopback clients only (start the server with --admin-token to allow others)",
+                ))
+            }
+        }
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Reply> {
+    serde_json::from_slice(body).map_err(|err| refuse(400, &format!("bad request body: {err}")))
+}
+
+pub(crate) async fn handle(shared: &Shared, peer: SocketAddr, request: &Request) -> Reply {
+    if let Err(refusal) = access(shared.admin_token.as_deref(), peer, request) {
+        return refusal;
+    }
+    let route = request
+        .path
+        .strip_prefix(routes::ADMIN)
+        .unwrap_or(&request.path);
+    let result = match (&request.method, route) {
+        (&Method::GET, "/journal") => Ok(json!(shared.journal.entries())),
+        (&Method::POST, "/reset") => reset(shared).await,
+        (&Method::GET, "/faults") => Ok(json!(shared.faults.list())),
+        (&Method::POST, "/faults") => add_fault(shared, &request.body),
+        (&Method::DELETE, "/faults") => {
+            shared.faults.clear();
+            Ok(json!({ "faults": [] }))
+        }
+        (&Method::GET, "/clock") => Ok(json!({ "now": shared.clock.now() })),
+        (&Method::POST, "/clock") => set_clock(shared, &request.body),
+        (&Method::GET, "/users") => Ok(list_users(shared)),
+        (&Method::POST, "/users") => add_user(shared, &request.body),
+        (&Method::GET, "/books") => Ok(list_books(shared)),
+        (&Method::POST, "/books") => add_book(shared, &request.body),
+        _ => Err(refuse(404, "no such admin route")),
+    };
+    match result {
+        Ok(body) => Reply::json(200, body),
+        Err(reply) => reply,
+    }
+}
+
+async fn reset(shared: &Shared) -> Result<Value, Reply> {
+    shared.faults.clear();
+    shared.journal.clear();
+    shared
+        .clear_store()
+        .await
+        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
+    Ok(json!({ "reset": true }))
+}
+
+fn add_fault(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+    let fault: Fault = parse(body)?;
+    if let Some(problem) = fault.problem() {
+        return Err(refuse(400, &problem));
+    }
+    shared.faults.add(fault);
+    Ok(json!(shared.faults.list()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    set: Option<i64>,
+    advance: Option<i64>,
+    real: Option<bool>,
+}
+
+fn set_clock(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+    let change: ClockChange = parse(body)?;
+    match (change.set, change.advance, change.real) {
+        (Some(at), None, None) => shared.clock.set(at),
+        (None, Some(by), None) => shared.clock.advance(by),
+        (None, None, Some(true)) => shared.clock.real(),
+        _ => {
+            return Err(refuse(
+                400,
+                "send exactly one of {\"set\": SECONDS}, {\"advance\": SECONDS}, {\"real\": true}",
+            ))
+        }
+    }
+    Ok(json!({ "now": shared.clock.now() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    name: String,
+    password: Option<String>,
+    key: Option<String>,
+    sync_enabled: Option<bool>,
+}
+
+fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+    let new: NewUser = parse(body)?;
+    if new.name.is_empty() {
+        return Err(refuse(400, "name must not be empty"));
+    }
+    let key = match (new.password, new.key) {
+        (Some(password), None) => protocol::key_for_password(&password),
+        (None, Some(key)) if !key.is_empty() => key,
+        _ => {
+            return Err(refuse(
+                400,
+                "send exactly one of \"password\" or a non-empty \"key\"",
+            ))
+        }
+    };
+    let user = UserSpec {
+        name: new.name,
+        key,
+        sync_enabled: new.sync_enabled.unwrap_or(true),
+    };
+    shared.put_user(user.clone());
+    Ok(json!(user))
+}
+
+fn list_users(shared: &Shared) -> Value {
+    let users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
+    json!(users.values().collect::<Vec<_>>())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBook {
+    document: String,
+}
+
+fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+    let new: NewBook = parse(body)?;
+    if !protocol::is_document_hash(&new.document) {
+        return Err(refuse(
+            400,
+            "document must be a KOReader partial-MD5: 32 lowercase hex digits",
+        ));
+    }
+    let mut books = shared.books.lock().unwrap_or_else(|p| p.into_inner());
+    if let BookPolicy::Known(set) = &mut *books {
+        set.insert(new.document.clone());
+    }
+    Ok(json!({ "document": new.document }))
+}
+
+fn list_books(shared: &Shared) -> Value {
+    match &*shared.books.lock().unwrap_or_else(|p| p.into_inner()) {
+        BookPolicy::AnyDocument => json!({ "any_document": true, "documents": [] }),
+        BookPolicy::Known(set) => json!({ "any_document": false, "documents": set }),
+    }
+}

@@ -1,0 +1,353 @@
+//! `kosync-contract serve`: run the fake sync server from the command line.
+//!
+//! The first line on stdout is the server's base URL alone, so a script (or a
+//! test) that started it with `--bind 127.0.0.1:0` can learn the port; the
+//! rest of the banner tells a person how to point KOReader or the BookLore
+//! plugin at it. Bad arguments exit 2 with a message naming the problem.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::{start, BookPolicy, Defect, ServerConfig, UserSpec, DEFAULT_JOURNAL_LIMIT};
+use crate::exit;
+use crate::protocol::{self, routes, Dialect};
+
+/// The user created when no `--user` is given.
+pub const DEMO_USER: &str = "demo";
+/// Its password.
+pub const DEMO_PASSWORD: &str = "demo";
+
+/// Arguments of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Which server to play: BookLore's /api/koreader or the reference kosync server.
+    #[arg(long, default_value = "booklore", value_parser = parse_dialect)]
+    pub dialect: Dialect,
+    /// Address to listen on (port 0 picks a free port; 0.0.0.0 to reach it from an e-reader).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_bind, value_name = "ADDR")]
+    pub bind: SocketAddr,
+    /// A user, as NAME:PASSWORD (repeatable). Without any, a demo user is created.
+    #[arg(long = "user", value_parser = parse_user, value_name = "NAME:PASSWORD")]
+    pub users: Vec<Credentials>,
+    /// Treat every well-formed document hash as a book in the library (the default).
+    #[arg(long, conflicts_with = "books")]
+    pub any_document: bool,
+    /// The library: every regular file under DIR (recursively), hashed the way BookLore's scan does.
+    #[arg(long, value_name = "DIR")]
+    pub books: Option<PathBuf>,
+    /// Keep progress in this SQLite file (created if missing) instead of in memory.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// kosync dialect: refuse registration (402 code 2005).
+    #[arg(long)]
+    pub no_registration: bool,
+    /// kosync dialect: require `Accept: application/vnd.koreader.v1+json` (412 otherwise).
+    #[arg(long)]
+    pub strict_accept: bool,
+    /// Most requests kept in the admin journal (oldest dropped).
+    #[arg(long, default_value_t = DEFAULT_JOURNAL_LIMIT, value_parser = parse_journal_limit, value_name = "N")]
+    pub journal_limit: usize,
+    /// Require this token on the admin API (then it answers any address, not only loopback).
+    #[arg(long, value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+    /// Break one contract rule on purpose (for the harness's detection tests).
+    #[arg(long, hide = true, value_parser = parse_defect, value_name = "NAME")]
+    pub defect: Option<Defect>,
+}
+
+/// A `--user NAME:PASSWORD` pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub name: String,
+    pub password: String,
+}
+
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
+}
+
+fn parse_defect(s: &str) -> Result<Defect, String> {
+    s.parse()
+}
+
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    if let Some(port) = s.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+        }
+    }
+    Err(format!(
+        "{s:?} is not an address to listen on: expected IP:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:8080"
+    ))
+}
+
+fn parse_user(s: &str) -> Result<Credentials, String> {
+    match s.split_once(':') {
+        Some((name, password)) if !name.is_empty() => Ok(Credentials {
+            name: name.to_owned(),
+            password: password.to_owned(),
+        }),
+        _ => Err(format!(
+            "{s:?} is not NAME:PASSWORD (a non-empty name, a colon, then the password)"
+        )),
+    }
+}
+
+fn parse_journal_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a journal size: expected a whole number ≥ 1"
+        )),
+    }
+}
+
+/// Hash every regular file under `dir`, recursively (symlinked directories are
+/// not followed). Unreadable files are reported and skipped; an unreadable
+/// `dir` is an error.
+pub fn hash_library(dir: &Path) -> Result<(BTreeSet<String>, Vec<String>), String> {
+    let mut books = BTreeSet::new();
+    let mut warnings = Vec::new();
+    let top = std::fs::read_dir(dir)
+        .map_err(|err| format!("cannot read the books directory {}: {err}", dir.display()))?;
+    let mut pending = vec![(dir.to_path_buf(), top)];
+    while let Some((parent, entries)) = pending.pop() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    warnings.push(format!("skipped an entry of {}: {err}", parent.display()));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                warnings.push(format!("skipped {}: cannot read its type", path.display()));
+                continue;
+            };
+            let is_file = if kind.is_symlink() {
+                std::fs::metadata(&path)
+                    .map(|m| m.is_file())
+                    .unwrap_or(false)
+            } else {
+                kind.is_file()
+            };
+            if kind.is_dir() {
+                match std::fs::read_dir(&path) {
+                    Ok(sub) => pending.push((path, sub)),
+                    Err(err) => warnings.push(format!("skipped {}: {err}", path.display())),
+                }
+            } else if is_file {
+                match protocol::hash::partial_md5_file(&path) {
+                    Ok(hash) => {
+                        books.insert(hash);
+                    }
+                    Err(err) => warnings.push(format!("skipped {}: {err}", path.display())),
+                }
+            }
+        }
+    }
+    Ok((books, warnings))
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("kosync-contract serve: {message}");
+    ExitCode::from(exit::HARNESS_ERROR)
+}
+
+/// Run `serve` until Ctrl-C (or SIGTERM).
+pub fn run(args: ServeArgs) -> ExitCode {
+    let mut config = ServerConfig::new(args.dialect);
+    config.bind = args.bind;
+    config.data = args.data.clone();
+    config.registration = !args.no_registration;
+    config.strict_accept = args.strict_accept;
+    config.journal_limit = args.journal_limit;
+    config.admin_token = args.admin_token.clone();
+    config.defect = args.defect;
+
+    let credentials = if args.users.is_empty() {
+        vec![Credentials {
+            name: DEMO_USER.into(),
+            password: DEMO_PASSWORD.into(),
+        }]
+    } else {
+        args.users.clone()
+    };
+    config.users = credentials
+        .iter()
+        .map(|c| UserSpec::with_password(&c.name, &c.password))
+        .collect();
+
+    let library_line = match &args.books {
+        Some(dir) => match hash_library(dir) {
+            Ok((books, warnings)) => {
+                for warning in warnings {
+                    eprintln!("kosync-contract serve: warning: {warning}");
+                }
+                let line = format!(
+                    "library: {} book(s) hashed from {}",
+                    books.len(),
+                    dir.display()
+                );
+                config.books = BookPolicy::Known(books);
+                line
+            }
+            Err(message) => return fail(&message),
+        },
+        None => "library: any well-formed document hash is a known book (--any-document; use --books DIR for a real library)".to_owned(),
+    };
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&format!("cannot start the async runtime: {err}")),
+    };
+    runtime.block_on(async move {
+        let server = match start(config).await {
+            Ok(server) => server,
+            Err(err) => return fail(&format!("{err:#}")),
+        };
+        let url = server.base_url();
+        let mut banner = String::new();
+        banner.push_str(&format!("{url}\n"));
+        banner.push_str(&banner_text(&args, &url, &credentials, &library_line));
+        let mut stdout = std::io::stdout();
+        let _ = stdout.write_all(banner.as_bytes());
+        let _ = stdout.flush();
+        wait_for_stop().await;
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn banner_text(args: &ServeArgs, url: &str, users: &[Credentials], library: &str) -> String {
+    let mut out = String::new();
+    let dialect_line = match args.dialect {
+        Dialect::BookLore => format!(
+            "kosync-contract fake sync server, BookLore dialect (routes under {})",
+            Dialect::BookLore.prefix()
+        ),
+        Dialect::Kosync => {
+            "kosync-contract fake sync server, kosync dialect (the reference koreader-sync-server's routes)".to_owned()
+        }
+    };
+    out.push_str(&format!("{dialect_line}\nlistening on {url}\n"));
+    match &args.data {
+        Some(path) => out.push_str(&format!("store: SQLite file {}\n", path.display())),
+        None => out.push_str("store: in memory (lost on exit; --data FILE to keep it)\n"),
+    }
+    out.push_str(library);
+    out.push('\n');
+    out.push_str(&format!(
+        "admin API: {url}{}/ ({})\n",
+        routes::ADMIN,
+        if args.admin_token.is_some() {
+            "token required"
+        } else {
+            "loopback only"
+        }
+    ));
+    if let Some(defect) = args.defect {
+        out.push_str(&format!(
+            "WARNING: defect {defect} is on: this server breaks {} on purpose\n",
+            defect.breaks()
+        ));
+    }
+    out.push_str("users:\n");
+    for user in users {
+        out.push_str(&format!(
+            "  {} / {}   (x-auth-key {})\n",
+            user.name,
+            user.password,
+            protocol::key_for_password(&user.password)
+        ));
+    }
+    let Some(first) = users.first() else {
+        return out;
+    };
+    out.push_str("point a client at it with these settings:\n");
+    match args.dialect {
+        Dialect::BookLore => {
+            out.push_str(&format!(
+                "  BookLore KOReader plugin:  Server URL: {url}   Username: {}   Password: {}\n",
+                first.name, first.password
+            ));
+            out.push_str(&format!(
+                "  KOReader Progress sync, Custom sync server: {url}{}   then Login: {} / {}\n",
+                Dialect::BookLore.prefix(),
+                first.name,
+                first.password
+            ));
+        }
+        Dialect::Kosync => {
+            out.push_str(&format!(
+                "  KOReader Progress sync, Custom sync server: {url}   then Login: {} / {}{}\n",
+                first.name,
+                first.password,
+                if args.no_registration {
+                    ""
+                } else {
+                    " (or Register a new user)"
+                }
+            ));
+        }
+    }
+    if args.bind.ip().is_loopback() {
+        out.push_str(
+            "  (an e-reader on your network cannot reach 127.0.0.1: use --bind 0.0.0.0:PORT and this machine's address)\n",
+        );
+    }
+    out.push_str("press Ctrl-C to stop\n");
+    out
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_argument_splits_at_the_first_colon() {
+        assert_eq!(
+            parse_user("ann:pa:ss").unwrap(),
+            Credentials {
+                name: "ann".into(),
+                password: "pa:ss".into()
+            }
+        );
+        assert!(parse_user("nocolon").unwrap_err().contains("NAME:PASSWORD"));
+        assert!(parse_user(":pw").is_err());
+    }
+
+    #[test]
+    fn bind_argument_names_the_problem() {
+        assert_eq!(
+            parse_bind("127.0.0.1:0").unwrap(),
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        );
+        assert_eq!(parse_bind("localhost:9").unwrap().port(), 9);
+        assert!(parse_bind("nowhere").unwrap_err().contains("nowhere"));
+    }
+}
