@@ -59,14 +59,20 @@ fn markdown_page_of_a_feature_with_results() {
 #[test]
 fn outline_rows_combine_into_one_status_per_target() {
     let spec = good_spec(true);
+    let (feature, scenario) = spec
+        .scenarios()
+        .find(|(_, _, s)| s.name == "A percentage of <value> is a real value")
+        .map(|(f, _, s)| (f, s))
+        .expect("the outline");
     let broken = &spec.targets[1];
-    let feature = "Reading progress round-trips through the server";
     assert_eq!(
-        broken.status_of(feature, "A percentage of <value> is a real value"),
-        results::Status::Failed
+        broken.results_for(feature, scenario).count(),
+        2,
+        "one result per row"
     );
+    assert_eq!(broken.status_of(feature, scenario), results::Status::Failed);
     assert_eq!(
-        spec.targets[0].status_of(feature, "A percentage of <value> is a real value"),
+        spec.targets[0].status_of(feature, scenario),
         results::Status::Passed
     );
     assert_eq!(
@@ -81,6 +87,31 @@ fn outline_rows_combine_into_one_status_per_target() {
         spec.rule_status(broken, "C-PULL-1"),
         results::Status::NotRun
     );
+}
+
+#[test]
+fn a_result_is_found_by_its_location_when_names_differ() {
+    let spec = good_spec(false);
+    let (feature, scenario) = spec
+        .scenarios()
+        .find(|(_, _, s)| s.name == "Pulling a book nobody has read")
+        .map(|(f, _, s)| (f, s))
+        .expect("scenario");
+    let report = results::parse(&format!(
+        r#"{{"target":"t","results":[
+            {{"feature":"renamed","scenario":"renamed too","location":"features/server/progress.feature:{}","status":"failed"}},
+            {{"feature":"renamed","scenario":"elsewhere","location":"features/server/progress.feature:13","status":"passed"}}
+        ]}}"#,
+        scenario.line
+    ))
+    .expect("report");
+    let matched: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.belongs_to(feature, scenario))
+        .map(|r| r.scenario.as_str())
+        .collect();
+    assert_eq!(matched, vec!["renamed too"]);
 }
 
 #[test]

@@ -70,11 +70,8 @@ impl Spec {
             .iter()
             .filter(|r| {
                 if r.rules.is_empty() {
-                    self.scenarios().any(|(f, _, s)| {
-                        f.name.trim() == r.feature.trim()
-                            && results::name_matches(&s.name, &r.scenario)
-                            && s.cites.iter().any(|c| c == rule_id)
-                    })
+                    self.scenarios()
+                        .any(|(f, _, s)| r.belongs_to(f, s) && s.cites.iter().any(|c| c == rule_id))
                 } else {
                     r.rules.iter().any(|id| id == rule_id)
                 }

@@ -60,7 +60,8 @@ a.chip.rule { font-family:ui-monospace,Menlo,Consolas,monospace; }
 .chip.label { color:var(--muted); }
 .st { display:inline-block; border-radius:6px; padding:1px 8px; font-size:12px; font-weight:600; white-space:nowrap; }
 .st-passed { color:var(--pass); background:var(--pass-bg); } .st-failed { color:var(--fail); background:var(--fail-bg); }
-.st-skipped { color:var(--skip); background:var(--skip-bg); } .st-not-run { color:var(--muted); }
+.st-skipped { color:var(--skip); background:var(--skip-bg); } .st-error { color:var(--interp); background:var(--interp-bg); }
+.skip-reason { color:var(--muted); font-size:12.5px; margin:4px 0 0; } .st-not-run { color:var(--muted); }
 td.st-cell { text-align:center; }
 .rule-block { border-top:1px solid var(--line); margin-top:18px; padding-top:14px; }
 .rule-block > h3 { margin:0 0 4px; font-size:18px; }
@@ -487,30 +488,46 @@ fn scenario_card(
                 out,
                 "<span class=\"chip\">{} {}</span>",
                 esc(&t.label),
-                scenario_status_chip(t.status_of(&feature.name, &scenario.name))
+                scenario_status_chip(t.status_of(feature, scenario))
             );
         }
         for t in &spec.targets {
-            for r in t
-                .results_for(&feature.name, &scenario.name)
-                .filter(|r| r.status == Status::Failed)
-            {
-                let _ = write!(
-                    out,
-                    "<dl class=\"failure\"><dt>{} — {}</dt>",
-                    esc(&t.label),
-                    esc(&r.scenario)
-                );
-                for (what, value) in [
-                    ("expected", &r.expected),
-                    ("actual", &r.actual),
-                    ("reproduce", &r.reproduce),
-                ] {
-                    if let Some(v) = results::show(value) {
-                        let _ = write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
+            for r in t.results_for(feature, scenario) {
+                match r.status {
+                    Status::Failed | Status::Error => {
+                        let _ = write!(
+                            out,
+                            "<dl class=\"failure\"><dt>{} — {} ({})</dt>",
+                            esc(&t.label),
+                            esc(&r.scenario),
+                            r.status.word()
+                        );
+                        for (what, value) in [
+                            ("step", &r.step),
+                            ("expected", &r.expected),
+                            ("actual", &r.actual),
+                            ("reason", &r.reason),
+                            ("reproduce", &r.reproduce),
+                        ] {
+                            if let Some(v) = results::show(value) {
+                                let _ =
+                                    write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
+                            }
+                        }
+                        out.push_str("</dl>");
                     }
+                    Status::Skipped => {
+                        if let Some(reason) = results::show(&r.reason) {
+                            let _ = write!(
+                                out,
+                                "<p class=\"skip-reason\">Skipped on {}: {}</p>",
+                                esc(&t.label),
+                                esc(&reason)
+                            );
+                        }
+                    }
+                    _ => {}
                 }
-                out.push_str("</dl>");
             }
         }
         out.push_str("</div>");

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::spec::{SpecFeature, SpecScenario};
+
 /// One JSON report, as written by `--json FILE`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -31,6 +33,31 @@ pub struct CaseResult {
     pub expected: Option<serde_json::Value>,
     pub actual: Option<serde_json::Value>,
     pub reproduce: Option<serde_json::Value>,
+    /// The step that failed, when the report says.
+    pub step: Option<serde_json::Value>,
+    /// Why a scenario was skipped (or what broke, for an error).
+    pub reason: Option<serde_json::Value>,
+    /// Where the scenario is written (`features/server/pull.feature:12`), when the report says.
+    pub location: Option<String>,
+}
+
+impl CaseResult {
+    /// Whether this result is about `scenario` of `feature`: by location when
+    /// the report gives one that points into the scenario's lines, otherwise
+    /// by feature and scenario name (see [`name_matches`]).
+    pub fn belongs_to(&self, feature: &SpecFeature, scenario: &SpecScenario) -> bool {
+        if let Some((path, line)) = self.location.as_deref().and_then(|l| l.rsplit_once(':')) {
+            let same_file = path
+                .replace('\\', "/")
+                .ends_with(&format!("{}.feature", feature.relative));
+            if let (true, Ok(line)) = (same_file, line.trim().parse::<usize>()) {
+                if (scenario.line..scenario.end_line).contains(&line) {
+                    return true;
+                }
+            }
+        }
+        self.feature.trim() == feature.name.trim() && name_matches(&scenario.name, &self.scenario)
+    }
 }
 
 /// A scenario's (or rule's) outcome on one target. Ordered from least to most
@@ -44,6 +71,8 @@ pub enum Status {
     NotRun,
     Skipped,
     Passed,
+    /// The harness broke while running it: neither a pass nor the target's fault.
+    Error,
     Failed,
 }
 
@@ -58,6 +87,7 @@ impl From<Option<String>> for Status {
             Some("passed") => Status::Passed,
             Some("failed") => Status::Failed,
             Some("skipped") => Status::Skipped,
+            Some("error") => Status::Error,
             _ => Status::NotRun,
         }
     }
@@ -69,6 +99,7 @@ impl Status {
             Status::NotRun => "not run",
             Status::Skipped => "skipped",
             Status::Passed => "passed",
+            Status::Error => "error",
             Status::Failed => "failed",
         }
     }
@@ -79,11 +110,13 @@ impl Status {
             Status::NotRun => "—",
             Status::Skipped => "skipped",
             Status::Passed => "✅ passed",
+            Status::Error => "⚠️ error",
             Status::Failed => "❌ failed",
         }
     }
 
-    /// Combine two outcomes for the same cell: failed beats passed beats skipped beats not run.
+    /// Combine two outcomes for the same cell: failed beats error beats passed
+    /// beats skipped beats not run.
     pub fn combine(self, other: Status) -> Status {
         self.max(other)
     }
@@ -100,27 +133,28 @@ pub struct TargetResults {
 
 impl TargetResults {
     /// The results for one scenario of one feature. An outline runs once per
-    /// example row and its reported names carry the row's values in place of
-    /// `<placeholders>`, so those match too.
+    /// example row, so it can have several.
     pub fn results_for<'a>(
         &'a self,
-        feature: &'a str,
-        scenario: &'a str,
+        feature: &'a SpecFeature,
+        scenario: &'a SpecScenario,
     ) -> impl Iterator<Item = &'a CaseResult> + 'a {
-        self.report.results.iter().filter(move |r| {
-            r.feature.trim() == feature.trim() && name_matches(scenario, &r.scenario)
-        })
+        self.report
+            .results
+            .iter()
+            .filter(move |r| r.belongs_to(feature, scenario))
     }
 
     /// Combined status of one scenario on this target.
-    pub fn status_of(&self, feature: &str, scenario: &str) -> Status {
+    pub fn status_of(&self, feature: &SpecFeature, scenario: &SpecScenario) -> Status {
         self.results_for(feature, scenario)
             .fold(Status::NotRun, |acc, r| acc.combine(r.status))
     }
 }
 
 /// Whether a reported scenario name belongs to the scenario written as
-/// `written`: equal, or equal once `<placeholder>`s stand for any text.
+/// `written`: equal, or equal once `<placeholder>`s stand for any text (an
+/// outline's reported names carry each row's values in their place).
 pub fn name_matches(written: &str, reported: &str) -> bool {
     let written = written.trim();
     let reported = reported.trim();

@@ -149,6 +149,9 @@ pub struct SpecScenario {
     pub keyword: String,
     pub name: String,
     pub line: usize,
+    /// The line where the next scenario or `Rule:` of the file starts (or
+    /// `usize::MAX`): the scenario's steps and example rows lie before it.
+    pub end_line: usize,
     pub description: Option<String>,
     /// Tags written on the scenario itself and on its `Examples:`.
     pub tags: Vec<String>,
@@ -383,6 +386,26 @@ fn flatten(file: &FeatureFile, feature: gherkin::Feature) -> SpecFeature {
         });
     }
     blocks.sort_by_key(|b| b.line);
+    // Tags sit above their keyword, so a scenario ends a little before the next
+    // keyword line; locations point at keyword lines, so this is close enough.
+    let mut starts: Vec<usize> = blocks
+        .iter()
+        .filter(|b| b.name.is_some())
+        .map(|b| b.line)
+        .chain(
+            blocks
+                .iter()
+                .flat_map(|b| b.scenarios.iter().map(|s| s.line)),
+        )
+        .collect();
+    starts.sort_unstable();
+    for scenario in blocks.iter_mut().flat_map(|b| b.scenarios.iter_mut()) {
+        scenario.end_line = starts
+            .iter()
+            .copied()
+            .find(|&l| l > scenario.line)
+            .unwrap_or(usize::MAX);
+    }
     SpecFeature {
         path: file.path.clone(),
         relative: file.relative.clone(),
@@ -414,6 +437,7 @@ fn scenario(s: &gherkin::Scenario, rule_tags: &[String], feature_tags: &[String]
         keyword: s.keyword.clone(),
         name: s.name.clone(),
         line: s.position.line,
+        end_line: usize::MAX,
         description: clean(&s.description),
         tags,
         cites,
