@@ -186,7 +186,7 @@ pub fn run_docs(args: &DocsArgs) -> ExitCode {
     match write_docs(args) {
         Ok(written) => {
             for path in &written {
-                println!("{}", path.display());
+                say(&format!("{}\n", path.display()));
             }
             ExitCode::SUCCESS
         }
@@ -250,14 +250,14 @@ pub fn run_rules(args: &RulesArgs) -> ExitCode {
     if args.check {
         let problems = gate::check(&files);
         if problems.is_empty() {
-            println!(
-                "gate passed: {} feature files, all {} rules covered, every scenario cites a known rule ({source})",
+            say(&format!(
+                "gate passed: {} feature files, all {} rules covered, every scenario cites a known rule ({source})\n",
                 files.len(),
                 catalogue::all().len()
-            );
+            ));
             return ExitCode::SUCCESS;
         }
-        print!("{}", gate::summary(&problems));
+        say(&gate::summary(&problems));
         return ExitCode::from(exit::VIOLATION);
     }
     let features = match spec::parse_strict(&files) {
@@ -273,8 +273,15 @@ pub fn run_rules(args: &RulesArgs) -> ExitCode {
         source,
     };
     let (text, _) = list_rules(&spec);
-    print!("{text}");
+    say(&text);
     ExitCode::SUCCESS
+}
+
+/// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an error.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The `rules` listing as text, and how many rules have no scenario.

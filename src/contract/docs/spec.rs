@@ -176,6 +176,28 @@ impl SpecScenario {
         out
     }
 
+    /// Whether a report's scenario name is this scenario's: its name as
+    /// written, or for an outline, its name with one example row's values in
+    /// place of the `<placeholders>` (how runners name each row's run).
+    pub fn is_named(&self, reported: &str) -> bool {
+        let reported = reported.trim();
+        if self.name.trim() == reported {
+            return true;
+        }
+        self.examples.iter().any(|ex| {
+            let Some((header, rows)) = ex.table.split_first() else {
+                return false;
+            };
+            rows.iter().any(|row| {
+                let mut name = self.name.clone();
+                for (key, value) in header.iter().zip(row) {
+                    name = name.replace(&format!("<{key}>"), value);
+                }
+                name.trim() == reported
+            })
+        })
+    }
+
     /// Whether this is an outline with example rows.
     pub fn is_outline(&self) -> bool {
         !self.examples.is_empty()
@@ -517,6 +539,20 @@ mod tests {
         let s = &f.blocks[0].scenarios[0];
         assert_eq!(s.cites, vec!["S-PULL-3", "S-PULL-1", "S-CT-1"]);
         assert_eq!(s.labels(&f, &f.blocks[0]), vec!["slow", "booklore"]);
+    }
+
+    #[test]
+    fn outline_names_are_filled_from_example_rows() {
+        let f = parse(&file(
+            "Feature: F\n  @S-PULL-3\n  Scenario Outline: Push <value> of <kind>\n    Given <value>\n\n    Examples:\n      | value | kind |\n      | 0     | zero |\n      | 1     | one  |\n",
+        ))
+        .expect("parses");
+        let s = &f.blocks[0].scenarios[0];
+        assert!(s.is_named("Push <value> of <kind>"));
+        assert!(s.is_named("Push 0 of zero"));
+        assert!(s.is_named("Push 1 of one"));
+        assert!(!s.is_named("Push 1 of zero"));
+        assert!(!s.is_named("Push anything"));
     }
 
     #[test]
