@@ -25,6 +25,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
+    Adapter(kosync_contract::adapter::stdio::AdapterArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
     /// Render the features as a readable spec: Markdown per feature plus one HTML page.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Hash { files } => hash_files(&files),
+        Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
         Command::Serve(args) => server::cli::run(args),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
