@@ -624,11 +624,7 @@ impl ContractWorld for ClientWorld {
             }
             lines.push(format!(
                 "t+{}s event {}",
-                self.exchanges
-                    .iter()
-                    .find(|x| x.event == index)
-                    .map(|x| x.elapsed)
-                    .unwrap_or(self.elapsed_at(index)),
+                self.elapsed_at(index),
                 serde_json::to_string(event).unwrap_or_default()
             ));
             while let Some(x) = exchanges.next_if(|x| x.event == index) {
@@ -644,7 +640,24 @@ impl ContractWorld for ClientWorld {
         for (_, note) in notes {
             lines.push(note.clone());
         }
-        lines.push(format!("queue now {}", self.queue.summary()));
+        lines.push(format!(
+            "queue now {} ({} pending, {} synced)",
+            self.queue.summary(),
+            self.queue.pending,
+            self.queue.synced
+        ));
+        // Last, because reports show the last line as what was sent: the
+        // client's requests in the block the failing check looked at.
+        let block: Vec<String> = self
+            .exchanges_since_mark()
+            .iter()
+            .map(|x| describe_entry(&x.entry))
+            .collect();
+        lines.push(if block.is_empty() {
+            "the client sent nothing since the last When".to_string()
+        } else {
+            format!("the client sent, since the last When: {}", block.join("; "))
+        });
         lines
     }
 }
