@@ -675,3 +675,46 @@ impl ClientWorld {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_have_distinct_well_formed_hashes() {
+        let hashes: BTreeSet<String> = BOOK_NAMES.iter().filter_map(|b| book_hash(b)).collect();
+        assert_eq!(hashes.len(), BOOK_NAMES.len());
+        assert!(hashes.iter().all(|h| protocol::is_document_hash(h)));
+        assert_eq!(book_hash("A"), book_hash("A"));
+        assert_eq!(book_hash("Z"), None);
+    }
+
+    #[test]
+    fn the_default_profile_is_the_models_default() {
+        assert_eq!(DEFAULT_PROFILE, Profile::default().name());
+        assert_eq!(profile_named(DEFAULT_PROFILE), Some(Profile::default()));
+        assert_eq!(profile_named("kindle"), None);
+    }
+
+    #[test]
+    fn start_settings_take_a_patch_field_by_field() {
+        let mut settings = Settings::default();
+        apply_patch(
+            &mut settings,
+            &SettingsPatch {
+                enabled: Some(true),
+                pages_per_sync: Some(3),
+                ..SettingsPatch::default()
+            },
+        );
+        assert!(settings.enabled);
+        assert_eq!(settings.pages_per_sync, 3);
+        assert_eq!(settings.newer_strategy, Settings::default().newer_strategy);
+    }
+
+    #[test]
+    fn the_reader_password_is_not_its_key() {
+        // C-WIRE-4 checks look for the password on the wire; the key must not contain it.
+        assert!(!protocol::key_for_password(READER_PASSWORD).contains(READER_PASSWORD));
+    }
+}
