@@ -1,0 +1,564 @@
+//! The outcome of a verify run and its three renderings: text for a person,
+//! JSON for tools (the living docs read it), JUnit XML for CI viewers.
+//!
+//! One [`CaseResult`] per scenario (or per property check). The exit code is
+//! decided here, once: 0 when every gating rule held, 1 when one failed, 2 when
+//! the harness could not do its job.
+//!
+//! # JSON shape (`--json FILE`)
+//!
+//! ```json
+//! {
+//!   "conformant": false,
+//!   "target": "http://localhost:6060",
+//!   "dialect": "booklore",            // server runs; client runs carry "profile"
+//!   "exit_code": 1,
+//!   "summary": {"passed": 30, "failed": 1, "skipped": 2, "error": 0},
+//!   "notes": ["documents written: 3f1c…, …"],
+//!   "results": [
+//!     {
+//!       "feature": "Pulling progress",
+//!       "rule": "A document with no progress answers 404",   // the Rule: title, or null
+//!       "scenario": "An unread book is not found",
+//!       "rules": ["S-PULL-2"],
+//!       "level": "MUST",                // strictest level among "rules"
+//!       "status": "failed",             // passed | failed | skipped | error
+//!       "step": "Then the answer is 404",   // the step that failed, or null
+//!       "expected": "status 404",       // null unless failed
+//!       "actual": "status 200, body {}",   // what came back; null when passed
+//!       "reason": null,                 // why it was skipped
+//!       "reproduce": "curl -sS -i …",   // null when passed or skipped
+//!       "location": "features/server/pull.feature:14",
+//!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"]
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! `error` means the harness broke on that scenario (no step matched, a setup
+//! failed): the run exits 2. Skipped scenarios never count as passed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::catalogue::Level;
+use super::runner::ScenarioMeta;
+use crate::exit;
+
+/// How one scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+    /// The harness broke (not the target): counts towards exit 2.
+    Error,
+    /// Not finished yet; never present in a finished report.
+    Pending,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+/// The result of one scenario (or one property check).
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub feature: String,
+    pub rule: Option<String>,
+    pub scenario: String,
+    pub rules: Vec<String>,
+    pub level: Level,
+    pub status: Status,
+    pub step: Option<String>,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    pub reason: Option<String>,
+    pub reproduce: Option<String>,
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<String>,
+}
+
+impl CaseResult {
+    /// A blank result for a scenario about to run.
+    pub fn pending(meta: &ScenarioMeta, level: Level) -> Self {
+        CaseResult {
+            feature: meta.feature.clone(),
+            rule: meta.rule.clone(),
+            scenario: meta.scenario.clone(),
+            rules: meta.rules.clone(),
+            level,
+            status: Status::Pending,
+            step: None,
+            expected: None,
+            actual: None,
+            reason: None,
+            reproduce: None,
+            location: Some(meta.location.clone()),
+            transcript: Vec::new(),
+        }
+    }
+
+    /// A scenario that does not run on this target, and why.
+    pub fn skipped(meta: &ScenarioMeta, level: Level, reason: String) -> Self {
+        CaseResult {
+            status: Status::Skipped,
+            reason: Some(reason),
+            ..CaseResult::pending(meta, level)
+        }
+    }
+
+    /// A result built by hand (property checks), with the given rule ids.
+    pub fn new(
+        feature: &str,
+        scenario: &str,
+        rules: &[&str],
+        level: Level,
+        status: Status,
+    ) -> Self {
+        CaseResult {
+            feature: feature.to_string(),
+            rule: None,
+            scenario: scenario.to_string(),
+            rules: rules.iter().map(|r| r.to_string()).collect(),
+            level,
+            status,
+            step: None,
+            expected: None,
+            actual: None,
+            reason: None,
+            reproduce: None,
+            location: None,
+            transcript: Vec::new(),
+        }
+    }
+
+    /// Whether this result makes the run non-conformant (exit 1).
+    pub fn breaks_gate(&self) -> bool {
+        self.status == Status::Failed && self.level.gates()
+    }
+
+    /// `[S-PULL-2 S-TS-1] scenario name`, as JUnit test case names and text headings.
+    pub fn title(&self) -> String {
+        if self.rules.is_empty() {
+            self.scenario.clone()
+        } else {
+            format!("[{}] {}", self.rules.join(" "), self.scenario)
+        }
+    }
+}
+
+/// Counts per status.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub error: usize,
+}
+
+/// The outcome of one verify run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub conformant: bool,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    pub exit_code: u8,
+    pub summary: Summary,
+    /// Facts about the run a reader needs (which documents were written, what was skipped wholesale).
+    pub notes: Vec<String>,
+    pub results: Vec<CaseResult>,
+}
+
+impl Report {
+    pub fn new(
+        target: String,
+        dialect: Option<String>,
+        profile: Option<String>,
+        results: Vec<CaseResult>,
+    ) -> Self {
+        let mut report = Report {
+            conformant: true,
+            target,
+            dialect,
+            profile,
+            exit_code: exit::CONFORMANT,
+            summary: Summary::default(),
+            notes: Vec::new(),
+            results,
+        };
+        report.refresh();
+        report
+    }
+
+    /// Add results (e.g. property checks) and recompute the verdict.
+    pub fn extend(&mut self, results: impl IntoIterator<Item = CaseResult>) {
+        self.results.extend(results);
+        self.refresh();
+    }
+
+    /// Add a note shown above the results.
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    fn refresh(&mut self) {
+        let mut summary = Summary::default();
+        for r in &self.results {
+            match r.status {
+                Status::Passed => summary.passed += 1,
+                Status::Failed => summary.failed += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::Error | Status::Pending => summary.error += 1,
+            }
+        }
+        self.summary = summary;
+        self.exit_code = if summary.error > 0 {
+            exit::HARNESS_ERROR
+        } else if self.results.iter().any(CaseResult::breaks_gate) {
+            exit::VIOLATION
+        } else {
+            exit::CONFORMANT
+        };
+        self.conformant = self.exit_code == exit::CONFORMANT;
+    }
+
+    /// 0 conformant, 1 a gating rule failed, 2 the harness could not do its job.
+    pub fn exit_code(&self) -> u8 {
+        self.exit_code
+    }
+
+    /// The results that failed, in order.
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(|r| r.status == Status::Failed)
+    }
+
+    /// Every rule id that has at least one failed scenario.
+    pub fn failed_rules(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.failures().flat_map(|r| r.rules.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// The report as pretty JSON (shape in the module docs).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    pub fn write_json(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.to_json() + "\n")
+    }
+
+    /// JUnit XML: one test suite per feature, one test case per scenario named
+    /// with its rule ids; failures carry expected/actual/reproduce.
+    pub fn to_junit(&self) -> String {
+        let mut junit = quick_junit::Report::new("kosync-contract");
+        let mut suites: BTreeMap<usize, quick_junit::TestSuite> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for r in &self.results {
+            let pos = match order.iter().position(|f| f == &r.feature) {
+                Some(p) => p,
+                None => {
+                    order.push(r.feature.clone());
+                    order.len() - 1
+                }
+            };
+            let suite = suites
+                .entry(pos)
+                .or_insert_with(|| quick_junit::TestSuite::new(r.feature.clone()));
+            let status = match r.status {
+                Status::Passed => quick_junit::TestCaseStatus::success(),
+                Status::Skipped => {
+                    let mut s = quick_junit::TestCaseStatus::skipped();
+                    if let Some(reason) = &r.reason {
+                        s.set_message(reason.clone());
+                    }
+                    s
+                }
+                Status::Failed | Status::Error | Status::Pending => {
+                    let kind = if r.status == Status::Failed {
+                        quick_junit::NonSuccessKind::Failure
+                    } else {
+                        quick_junit::NonSuccessKind::Error
+                    };
+                    let mut s = quick_junit::TestCaseStatus::non_success(kind);
+                    s.set_message(format!(
+                        "{} {}: {}",
+                        r.rules.join(" "),
+                        r.level.name(),
+                        r.actual.as_deref().unwrap_or("failed")
+                    ));
+                    s.set_type(r.level.name());
+                    s.set_description(failure_detail(r));
+                    s
+                }
+            };
+            let mut case = quick_junit::TestCase::new(r.title(), status);
+            case.set_classname(format!("{}.{}", self.target_kind(), r.feature));
+            suite.add_test_case(case);
+        }
+        for (_, suite) in suites {
+            junit.add_test_suite(suite);
+        }
+        junit
+            .to_string()
+            .unwrap_or_else(|e| format!("<!-- cannot render JUnit: {e} -->"))
+    }
+
+    pub fn write_junit(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.to_junit())
+    }
+
+    fn target_kind(&self) -> &str {
+        if let Some(d) = &self.dialect {
+            d
+        } else if let Some(p) = &self.profile {
+            p
+        } else {
+            "contract"
+        }
+    }
+
+    /// The report for a person: grouped by feature and rule, failures in full.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let what = match (&self.dialect, &self.profile) {
+            (Some(d), _) => format!(" (dialect {d})"),
+            (_, Some(p)) => format!(" (profile {p})"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "kosync-contract: verifying {}{what}", self.target);
+        for note in &self.notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+        let mut features: Vec<&str> = Vec::new();
+        for r in &self.results {
+            if !features.contains(&r.feature.as_str()) {
+                features.push(&r.feature);
+            }
+        }
+        for feature in features {
+            let _ = writeln!(out, "\nFeature: {feature}");
+            let mut last_rule: Option<Option<&str>> = None;
+            for r in self.results.iter().filter(|r| r.feature == feature) {
+                if last_rule != Some(r.rule.as_deref()) {
+                    if let Some(rule) = &r.rule {
+                        let _ = writeln!(out, "  Rule: {rule}");
+                    }
+                    last_rule = Some(r.rule.as_deref());
+                }
+                let mark = match r.status {
+                    Status::Passed => "ok  ",
+                    Status::Failed if r.level.gates() => "FAIL",
+                    Status::Failed => "warn",
+                    Status::Skipped => "skip",
+                    Status::Error | Status::Pending => "ERR ",
+                };
+                let _ = writeln!(out, "    {mark} {}", r.title());
+                match r.status {
+                    Status::Skipped => {
+                        if let Some(reason) = &r.reason {
+                            let _ = writeln!(out, "         skipped: {reason}");
+                        }
+                    }
+                    Status::Failed | Status::Error | Status::Pending => {
+                        for line in failure_detail(r).lines() {
+                            let _ = writeln!(out, "         {line}");
+                        }
+                    }
+                    Status::Passed => {}
+                }
+            }
+        }
+        let s = self.summary;
+        let verdict = match self.exit_code {
+            exit::CONFORMANT => "conformant",
+            exit::VIOLATION => "NOT conformant",
+            _ => "could not be verified",
+        };
+        let _ = writeln!(
+            out,
+            "\n{} passed, {} failed, {} skipped, {} errors: {verdict}",
+            s.passed, s.failed, s.skipped, s.error
+        );
+        let failed = self.failed_rules();
+        if !failed.is_empty() {
+            let _ = writeln!(out, "failed rules: {}", failed.join(", "));
+        }
+        out
+    }
+}
+
+/// The lines a failure shows: rule and level, step, what was sent, expected, got, curl.
+fn failure_detail(r: &CaseResult) -> String {
+    let mut out = String::new();
+    let rules = if r.rules.is_empty() {
+        "(no rule id)".to_string()
+    } else {
+        r.rules.join(", ")
+    };
+    let _ = writeln!(out, "rule:     {rules} ({})", r.level.name());
+    if let Some(step) = &r.step {
+        let _ = writeln!(out, "step:     {step}");
+    }
+    if let Some(sent) = r.transcript.last() {
+        let _ = writeln!(out, "sent:     {sent}");
+    }
+    if let Some(expected) = &r.expected {
+        let _ = writeln!(out, "expected: {expected}");
+    }
+    if let Some(actual) = &r.actual {
+        let _ = writeln!(out, "got:      {actual}");
+    }
+    if let Some(reproduce) = &r.reproduce {
+        let _ = writeln!(out, "reproduce: {reproduce}");
+    }
+    if let Some(location) = &r.location {
+        let _ = writeln!(out, "written:  {location}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Report {
+        let mut failed = CaseResult::new(
+            "Pulling progress",
+            "An unread book is not found",
+            &["S-PULL-2"],
+            Level::Must,
+            Status::Failed,
+        );
+        failed.expected = Some("status 404".into());
+        failed.actual = Some("status 200, body {}".into());
+        failed.reproduce = Some("curl -sS -i http://x/".into());
+        let mut warn = CaseResult::new(
+            "Bad input",
+            "charset",
+            &["S-CT-2"],
+            Level::Should,
+            Status::Failed,
+        );
+        warn.actual = Some("application/json; charset=utf-8".into());
+        let passed = CaseResult::new(
+            "Pulling progress",
+            "Push then pull",
+            &["S-PULL-1"],
+            Level::Must,
+            Status::Passed,
+        );
+        let mut skipped = CaseResult::new(
+            "Isolation",
+            "Two users",
+            &["S-ISO-1"],
+            Level::Must,
+            Status::Skipped,
+        );
+        skipped.reason = Some("needs a second user".into());
+        Report::new(
+            "http://x".into(),
+            Some("booklore".into()),
+            None,
+            vec![failed, passed, warn, skipped],
+        )
+    }
+
+    #[test]
+    fn a_must_failure_exits_1_and_a_should_failure_alone_exits_0() {
+        let report = sample();
+        assert_eq!(report.exit_code(), 1);
+        assert!(!report.conformant);
+        assert_eq!(report.failed_rules(), vec!["S-CT-2", "S-PULL-2"]);
+
+        let only_should = Report::new(
+            "x".into(),
+            None,
+            None,
+            report
+                .results
+                .iter()
+                .filter(|r| r.level == Level::Should)
+                .cloned()
+                .collect(),
+        );
+        assert_eq!(only_should.exit_code(), 0);
+        assert!(only_should.conformant);
+    }
+
+    #[test]
+    fn an_error_exits_2() {
+        let mut report = sample();
+        report.extend([CaseResult::new("x", "y", &[], Level::Must, Status::Error)]);
+        assert_eq!(report.exit_code(), 2);
+    }
+
+    #[test]
+    fn json_has_the_documented_fields() {
+        let json: serde_json::Value = serde_json::from_str(&sample().to_json()).expect("json");
+        assert_eq!(json["conformant"], false);
+        assert_eq!(json["dialect"], "booklore");
+        let first = &json["results"][0];
+        for key in [
+            "feature",
+            "scenario",
+            "rules",
+            "level",
+            "status",
+            "expected",
+            "actual",
+            "reproduce",
+        ] {
+            assert!(first.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(first["status"], "failed");
+        assert_eq!(first["level"], "MUST");
+        assert_eq!(json["results"][3]["status"], "skipped");
+    }
+
+    #[test]
+    fn junit_names_cases_with_rule_ids() {
+        let xml = sample().to_junit();
+        assert!(
+            xml.contains("[S-PULL-2] An unread book is not found"),
+            "{xml}"
+        );
+        assert!(xml.contains("<failure"), "{xml}");
+        assert!(xml.contains("<skipped"), "{xml}");
+        assert!(xml.contains("tests=\"4\""), "{xml}");
+    }
+
+    #[test]
+    fn text_shows_rule_level_expected_got_and_curl() {
+        let text = sample().render_text();
+        assert!(
+            text.contains("FAIL [S-PULL-2] An unread book is not found"),
+            "{text}"
+        );
+        assert!(text.contains("S-PULL-2 (MUST)"), "{text}");
+        assert!(text.contains("expected: status 404"), "{text}");
+        assert!(text.contains("got:      status 200, body {}"), "{text}");
+        assert!(text.contains("reproduce: curl"), "{text}");
+        assert!(text.contains("warn [S-CT-2]"), "{text}");
+        assert!(text.contains("skipped: needs a second user"), "{text}");
+        assert!(text.contains("NOT conformant"), "{text}");
+    }
+}
