@@ -35,8 +35,6 @@ enum Command {
     Rules(contract::docs::RulesArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
     VerifyServer(contract::server_cli::VerifyServerArgs),
-    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
-    Serve(server::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
