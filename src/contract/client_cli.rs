@@ -249,10 +249,16 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         }
     };
     let options = run_options(&args);
+    let started = std::time::Instant::now();
     match runtime.block_on(verify_client(ClientTarget::Model(None), options)) {
         Ok(mut report) => {
-            report.note("client features run against the reference model; property checks are run by `cargo test`");
-            emit(&report, args.json.as_ref(), args.junit.as_ref())
+            report.note(
+                "client features run against the reference model; the model's property checks \
+                 run under `cargo test` (tests/model_properties.rs), not from this command",
+            );
+            let code = emit(&report, args.json.as_ref(), args.junit.as_ref());
+            println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+            code
         }
         Err(err) => {
             eprintln!("kosync-contract verify-client: {err}");
