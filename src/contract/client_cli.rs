@@ -48,10 +48,12 @@ pub struct VerifyClientArgs {
     /// Only scenarios matching this tag expression, e.g. `@C-PULL-5 or @C-PUSH-6`.
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
-    /// Property cases per property (the model's property checks).
+    /// Property cases per property. Accepted for symmetry with verify-server;
+    /// this command runs the features only (the model's properties run under
+    /// `cargo test`), and says so when given.
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
-    /// Seed for the property checks, to replay a failure.
+    /// Seed for property cases (see --cases).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Write the report as JSON here.
@@ -60,7 +62,8 @@ pub struct VerifyClientArgs {
     /// Write the report as JUnit XML here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Run the `.feature` files of this directory instead of the built-in ones.
+    /// Run the client `.feature` files of this directory (searched recursively)
+    /// instead of the built-in ones; they use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// Scenarios run at once (each has its own fake server and client).
