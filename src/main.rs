@@ -29,6 +29,10 @@ enum Command {
     Serve(server::cli::ServeArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
     VerifyServer(contract::server_cli::VerifyServerArgs),
+    /// Render the features as a readable spec: Markdown per feature plus one HTML page.
+    Docs(contract::docs::DocsArgs),
+    /// List every rule of the catalogue with the scenarios that cover it.
+    Rules(contract::docs::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,8 @@ fn main() -> ExitCode {
         Command::Hash { files } => hash_files(&files),
         Command::Serve(args) => server::cli::run(args),
         Command::VerifyServer(args) => contract::server_cli::run(args),
+        Command::Docs(args) => contract::docs::run_docs(&args),
+        Command::Rules(args) => contract::docs::run_rules(&args),
     }
 }
 

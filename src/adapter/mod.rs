@@ -7,6 +7,8 @@
 //! to the fake server, whose journal is the record of what it sent, so HTTP
 //! requests never appear in an [`Observation`].
 
+pub mod model_driver;
+
 use std::future::Future;
 use std::pin::Pin;
 

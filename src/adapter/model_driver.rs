@@ -1,0 +1,242 @@
+//! The in-process driver: the reference model as a [`ClientDriver`], talking
+//! real HTTP (reqwest) to the server at `identity.base_url`.
+//!
+//! This is how the client features run against the model: the World sends
+//! reader events, this driver executes every request the model asks for,
+//! feeds each answer back, and returns once nothing is outstanding. Requests
+//! the model asks for in one step go out concurrently (so a model that
+//! uploads before its pull is answered is visible in the server's journal);
+//! the reference model never asks for more than one at a time. Prompts stay
+//! on screen until the World answers them.
+
+use futures::future::join_all;
+use std::time::Duration;
+
+use reqwest::Method;
+
+use super::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
+use crate::model::{
+    Client, ClientConfig, Effect, Event, HttpOutcome, HttpRequest, Mutant, Profile, Settings,
+};
+use crate::protocol::{self, Dialect, HEADER_AUTH_KEY};
+
+/// How long one request may take before it counts as a transport error.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// More requests than this for one event means a broken model, not a slow server.
+const MAX_REQUESTS_PER_EVENT: usize = 10_000;
+
+/// The reference model behind the [`ClientDriver`] seam.
+pub struct ModelDriver {
+    profile: Profile,
+    dialect: Dialect,
+    mutant: Option<Mutant>,
+    http: Option<reqwest::Client>,
+    session: Option<Session>,
+}
+
+struct Session {
+    client: Client,
+    base_url: String,
+    /// The plain password, for mutant `PlainPasswordSent` only.
+    password: String,
+}
+
+impl ModelDriver {
+    /// The BookLore plugin profile against a BookLore-dialect server.
+    pub fn new() -> ModelDriver {
+        ModelDriver::for_profile(Profile::BookLorePlugin, Dialect::BookLore)
+    }
+
+    /// A model of `profile` using `dialect`'s routes.
+    pub fn for_profile(profile: Profile, dialect: Dialect) -> ModelDriver {
+        ModelDriver {
+            profile,
+            dialect,
+            mutant: None,
+            http: None,
+            session: None,
+        }
+    }
+
+    /// The same driver with one rule broken, for detection tests.
+    #[doc(hidden)]
+    pub fn with_mutant(mut self, mutant: Mutant) -> ModelDriver {
+        self.mutant = Some(mutant);
+        self
+    }
+
+    /// The model itself, between events (for checks that read its state).
+    pub fn client(&self) -> Option<&Client> {
+        self.session.as_ref().map(|s| &s.client)
+    }
+
+    fn http(&mut self) -> Result<reqwest::Client, DriverError> {
+        if let Some(http) = &self.http {
+            return Ok(http.clone());
+        }
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| DriverError::Harness(format!("cannot build an HTTP client: {e}")))?;
+        self.http = Some(http.clone());
+        Ok(http)
+    }
+
+    async fn run_event(&mut self, event: &Event) -> Result<Observation, DriverError> {
+        if matches!(event, Event::HttpCompleted { .. }) {
+            return Err(DriverError::Harness(
+                "the model driver does its own HTTP: do not send it http_completed".to_string(),
+            ));
+        }
+        let http = self.http()?;
+        let mutant = self.mutant;
+        let session = self.session.as_mut().ok_or_else(|| {
+            DriverError::Harness("event sent before the driver was started".to_string())
+        })?;
+        let mut observation = Observation::default();
+        let mut batch = Vec::new();
+        let mut sent = 0usize;
+        sort_effects(
+            session.client.handle(event.clone()),
+            &mut batch,
+            &mut observation,
+        );
+        // The requests of one `handle` call go out together, as a client with
+        // asynchronous HTTP would send them; their answers are fed back in the
+        // order the model asked, so the run stays deterministic.
+        while !batch.is_empty() {
+            sent += batch.len();
+            if sent > MAX_REQUESTS_PER_EVENT {
+                return Err(DriverError::Harness(format!(
+                    "the model asked for more than {MAX_REQUESTS_PER_EVENT} requests for one event"
+                )));
+            }
+            if mutant == Some(Mutant::PlainPasswordSent) {
+                for request in &mut batch {
+                    for (name, value) in &mut request.headers {
+                        if name.eq_ignore_ascii_case(HEADER_AUTH_KEY) {
+                            value.clone_from(&session.password);
+                        }
+                    }
+                }
+            }
+            let base_url = session.base_url.as_str();
+            let outcomes = join_all(
+                batch
+                    .iter()
+                    .map(|request| execute(&http, base_url, request)),
+            )
+            .await;
+            let mut next = Vec::new();
+            for (request, outcome) in batch.iter().zip(outcomes) {
+                let effects = session.client.handle(Event::HttpCompleted {
+                    id: request.id,
+                    outcome: outcome?,
+                });
+                sort_effects(effects, &mut next, &mut observation);
+            }
+            batch = next;
+        }
+        observation.queue = session.client.queue();
+        Ok(observation)
+    }
+}
+
+impl Default for ModelDriver {
+    fn default() -> Self {
+        ModelDriver::new()
+    }
+}
+
+/// Requests go to `todo`; what a user sees goes to the observation;
+/// `QueueChanged` is dropped (the observation carries the final counts).
+fn sort_effects(effects: Vec<Effect>, todo: &mut Vec<HttpRequest>, obs: &mut Observation) {
+    for effect in effects {
+        match effect {
+            Effect::Http(request) => todo.push(request),
+            Effect::QueueChanged(_) => {}
+            other => obs.effects.push(other),
+        }
+    }
+}
+
+/// Send one request; a failure to reach the server is an outcome, not an error.
+async fn execute(
+    http: &reqwest::Client,
+    base_url: &str,
+    request: &HttpRequest,
+) -> Result<HttpOutcome, DriverError> {
+    let method = Method::from_bytes(request.method.as_bytes()).map_err(|e| {
+        DriverError::Harness(format!(
+            "model asked for bad method {:?}: {e}",
+            request.method
+        ))
+    })?;
+    let url = format!("{}{}", base_url.trim_end_matches('/'), request.path);
+    let mut builder = http.request(method, &url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = &request.body {
+        // The model sets Content-Type itself; send the JSON text as is.
+        builder = builder.body(body.to_string());
+    }
+    match builder.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.text().await {
+                Ok(body) => Ok(HttpOutcome::Response { status, body }),
+                Err(e) => Ok(HttpOutcome::TransportError {
+                    message: format!("reading the answer of {url}: {e}"),
+                }),
+            }
+        }
+        Err(e) if e.is_builder() => Err(DriverError::Harness(format!(
+            "model asked for a request reqwest cannot build ({url}): {e}"
+        ))),
+        Err(e) => Ok(HttpOutcome::TransportError {
+            message: format!("{} {url}: {e}", request.method),
+        }),
+    }
+}
+
+impl ClientDriver for ModelDriver {
+    fn start<'a>(
+        &'a mut self,
+        identity: &'a ClientIdentity,
+        settings: &'a Settings,
+    ) -> DriverFuture<'a, ()> {
+        Box::pin(async move {
+            let config = ClientConfig {
+                dialect: self.dialect,
+                user: identity.user.clone(),
+                key: protocol::key_for_password(&identity.password),
+                device: identity.device.clone(),
+                device_id: identity.device_id.clone(),
+                clock_start: identity.clock_start,
+            };
+            let mut client = Client::new(config, settings.clone(), self.profile);
+            if let Some(mutant) = self.mutant {
+                client = client.with_mutant(mutant);
+            }
+            self.session = Some(Session {
+                client,
+                base_url: identity.base_url.clone(),
+                password: identity.password.clone(),
+            });
+            Ok(())
+        })
+    }
+
+    fn send<'a>(&'a mut self, event: &'a Event) -> DriverFuture<'a, Observation> {
+        Box::pin(self.run_event(event))
+    }
+
+    fn stop(&mut self) -> DriverFuture<'_, ()> {
+        Box::pin(async move {
+            self.session = None;
+            Ok(())
+        })
+    }
+}

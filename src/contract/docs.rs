@@ -1,0 +1,328 @@
+//! Living documentation: the features rendered as a readable spec, and the
+//! `rules` listing of the catalogue with the scenarios that cover each rule.
+//!
+//! `kosync-contract docs --out DIR` writes one Markdown page per feature, a
+//! `rules.md` catalogue page and one self-contained `index.html` for the whole
+//! spec. Given JSON reports (`--results FILE`), every scenario shows its status
+//! per target and the catalogue becomes a rule × target coverage matrix.
+//! Nothing here runs a feature; it reads them ([`spec`]) and reports ([`results`]).
+
+pub mod html;
+pub mod markdown;
+pub mod results;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::contract::catalogue::{self, Rule};
+use crate::contract::gate;
+use crate::exit;
+use results::{Status, TargetResults};
+use spec::{FeatureFile, RuleBlock, SpecFeature, SpecScenario};
+
+/// Everything a renderer needs: the parsed features and the reports to show.
+pub struct Spec {
+    pub features: Vec<SpecFeature>,
+    pub targets: Vec<TargetResults>,
+    /// Where the features came from, for the page footer.
+    pub source: String,
+}
+
+/// A scenario that cites a rule, as the catalogue listing shows it.
+#[derive(Debug, Clone)]
+pub struct ScenarioRef<'a> {
+    pub feature: &'a SpecFeature,
+    pub scenario: &'a SpecScenario,
+}
+
+impl Spec {
+    /// Every scenario with the feature and block it sits in, in file order.
+    pub fn scenarios(&self) -> impl Iterator<Item = (&SpecFeature, &RuleBlock, &SpecScenario)> {
+        self.features.iter().flat_map(|f| {
+            f.blocks
+                .iter()
+                .flat_map(move |b| b.scenarios.iter().map(move |s| (f, b, s)))
+        })
+    }
+
+    /// For each rule id cited anywhere, the scenarios citing it (catalogue ids
+    /// with no scenario are simply absent).
+    pub fn coverage(&self) -> BTreeMap<&str, Vec<ScenarioRef<'_>>> {
+        let mut map: BTreeMap<&str, Vec<ScenarioRef<'_>>> = BTreeMap::new();
+        for (feature, _, scenario) in self.scenarios() {
+            for id in &scenario.cites {
+                map.entry(id.as_str())
+                    .or_default()
+                    .push(ScenarioRef { feature, scenario });
+            }
+        }
+        map
+    }
+
+    /// How one target did on one rule: the worst status among its results that
+    /// cite the rule. A result without rule ids counts for the ids its scenario cites.
+    pub fn rule_status(&self, target: &TargetResults, rule_id: &str) -> Status {
+        target
+            .report
+            .results
+            .iter()
+            .filter(|r| {
+                if r.rules.is_empty() {
+                    self.scenarios().any(|(f, _, s)| {
+                        f.name.trim() == r.feature.trim()
+                            && results::name_matches(&s.name, &r.scenario)
+                            && s.cites.iter().any(|c| c == rule_id)
+                    })
+                } else {
+                    r.rules.iter().any(|id| id == rule_id)
+                }
+            })
+            .fold(Status::NotRun, |acc, r| acc.combine(r.status))
+    }
+
+    /// Catalogue rules cited by at least one scenario of this feature, in catalogue order.
+    pub fn rules_of(feature: &SpecFeature) -> Vec<&'static Rule> {
+        catalogue::all()
+            .iter()
+            .filter(|r| {
+                feature
+                    .blocks
+                    .iter()
+                    .flat_map(|b| &b.scenarios)
+                    .any(|s| s.cites.iter().any(|c| c == r.id))
+            })
+            .collect()
+    }
+}
+
+/// The Markdown file name of a feature's page, from its path below the
+/// features folder: `server/pull` → `server-pull.md`.
+pub fn page_name(relative: &str) -> String {
+    let slug: String = relative
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() {
+        "feature.md".to_string()
+    } else {
+        format!("{slug}.md")
+    }
+}
+
+/// An id for HTML anchors: lowercase letters, digits and dashes.
+pub fn anchor(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Where to read the features from, shared by `docs` and `rules`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FeaturesArg {
+    /// Read the features from this folder (searched recursively) instead of the
+    /// ones built into the binary: for a docs author editing a copy.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+}
+
+impl FeaturesArg {
+    /// The feature files and a description of where they came from.
+    pub fn load(&self) -> anyhow::Result<(Vec<FeatureFile>, String)> {
+        match &self.features {
+            Some(dir) => Ok((spec::from_dir(dir)?, dir.display().to_string())),
+            None => {
+                let files = spec::embedded();
+                if files.is_empty() {
+                    anyhow::bail!(
+                        "this binary was built without features (features/ was empty); pass --features DIR"
+                    );
+                }
+                Ok((files, "the features built into kosync-contract".to_string()))
+            }
+        }
+    }
+}
+
+/// `kosync-contract docs`: render the spec.
+#[derive(Debug, clap::Args)]
+pub struct DocsArgs {
+    /// Folder to write the pages into (created if missing; existing pages are overwritten).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A JSON report from `verify-server --json` or `verify-client --json`; repeat
+    /// for several targets. Adds per-scenario status and a rule × target matrix.
+    #[arg(long = "results", value_name = "FILE.json")]
+    pub results: Vec<PathBuf>,
+    #[command(flatten)]
+    pub features: FeaturesArg,
+}
+
+/// `kosync-contract rules`: list the catalogue with the scenarios covering each rule.
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub features: FeaturesArg,
+    /// Only list rules that no scenario covers (exit 1 if there are any).
+    #[arg(long)]
+    pub uncovered: bool,
+}
+
+/// Run `docs`: exit 0 when the pages were written, 2 when they could not be.
+pub fn run_docs(args: &DocsArgs) -> ExitCode {
+    match write_docs(args) {
+        Ok(written) => {
+            for path in &written {
+                println!("{}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kosync-contract docs: {e:#}");
+            ExitCode::from(exit::HARNESS_ERROR)
+        }
+    }
+}
+
+/// Load, render and write every page; returns the files written (index.html first).
+pub fn write_docs(args: &DocsArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let (files, source) = args.features.load()?;
+    let features = spec::parse_strict(&files)?;
+    let targets = results::load_all(&args.results)?;
+    // The pages render whatever the features say; drift is the gate's job, but say so.
+    for problem in gate::check(&files) {
+        if !matches!(problem, gate::GateProblem::UncoveredRule { .. }) {
+            eprintln!("kosync-contract docs: warning: {problem}");
+        }
+    }
+    let spec = Spec {
+        features,
+        targets,
+        source,
+    };
+    write_pages(&spec, &args.out)
+}
+
+/// Write index.html, rules.md and one Markdown page per feature into `out`.
+pub fn write_pages(spec: &Spec, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| anyhow::anyhow!("cannot create output folder {}: {e}", out.display()))?;
+    let mut pages: Vec<(PathBuf, String)> = vec![
+        (out.join("index.html"), html::render(spec)),
+        (out.join("rules.md"), markdown::render_rules(spec)),
+    ];
+    for feature in &spec.features {
+        pages.push((
+            out.join(page_name(&feature.relative)),
+            markdown::render_feature(spec, feature),
+        ));
+    }
+    for (path, text) in &pages {
+        std::fs::write(path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(pages.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Run `rules`: exit 0, or 1 with `--uncovered` when some rule has no scenario,
+/// or 2 when the features cannot be read.
+pub fn run_rules(args: &RulesArgs) -> ExitCode {
+    let loaded = args.features.load().and_then(|(files, source)| {
+        let features = spec::parse_strict(&files)?;
+        Ok(Spec {
+            features,
+            targets: Vec::new(),
+            source,
+        })
+    });
+    let spec = match loaded {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("kosync-contract rules: {e:#}");
+            return ExitCode::from(exit::HARNESS_ERROR);
+        }
+    };
+    let (text, uncovered) = list_rules(&spec, args.uncovered);
+    print!("{text}");
+    if args.uncovered && uncovered > 0 {
+        ExitCode::from(exit::VIOLATION)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The `rules` listing as text, and how many rules have no scenario.
+pub fn list_rules(spec: &Spec, only_uncovered: bool) -> (String, usize) {
+    let coverage = spec.coverage();
+    let mut out = String::new();
+    let mut uncovered = 0;
+    for rule in catalogue::all() {
+        let covering = coverage.get(rule.id).map(Vec::as_slice).unwrap_or(&[]);
+        if covering.is_empty() {
+            uncovered += 1;
+        } else if only_uncovered {
+            continue;
+        }
+        out.push_str(&format!(
+            "{:<11} {:<15} {}\n",
+            rule.id,
+            rule.level.name(),
+            rule.text
+        ));
+        if let Some(reading) = rule.reading {
+            out.push_str(&format!("{:27}reading: {reading}\n", ""));
+        }
+        if covering.is_empty() {
+            out.push_str(&format!("{:27}covered by: NO SCENARIO\n", ""));
+        }
+        for r in covering {
+            out.push_str(&format!(
+                "{:27}covered by: {}:{}  {}: {}\n",
+                "", r.feature.path, r.scenario.line, r.scenario.keyword, r.scenario.name
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "\n{} rules, {} covered by at least one scenario, {} without ({})\n",
+        catalogue::all().len(),
+        catalogue::all().len() - uncovered,
+        uncovered,
+        spec.source
+    ));
+    (out, uncovered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_names_are_flat_and_safe() {
+        assert_eq!(page_name("server/pull"), "server-pull.md");
+        assert_eq!(page_name("client/Push Q"), "client-push-q.md");
+        assert_eq!(page_name("../"), "feature.md");
+    }
+
+    #[test]
+    fn anchors() {
+        assert_eq!(
+            anchor("features/server/pull.feature:12"),
+            "features-server-pull-feature-12"
+        );
+        assert_eq!(anchor("C-PULL-5"), "c-pull-5");
+    }
+}

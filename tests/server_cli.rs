@@ -1,0 +1,365 @@
+//! `kosync-contract serve` as a user runs it: the real binary, its banner, its
+//! flags, its errors, and the durability of `--data` across `kill -9`.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use kosync_contract::protocol::{self, Dialect};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kosync-contract");
+const BOOK: &str = "0123456789abcdef0123456789abcdef";
+
+/// A running `serve` process and the URL from its first stdout line.
+struct Served {
+    child: Child,
+    url: String,
+    /// The rest of the banner (read until "press Ctrl-C").
+    banner: String,
+}
+
+async fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let read = async {
+        let url = lines.next_line().await.ok().flatten().unwrap_or_default();
+        let mut banner = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+        }
+        (url, banner)
+    };
+    let (url, banner) = tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the banner within 20 s");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "first line is the URL: {url:?}"
+    );
+    Served { child, url, banner }
+}
+
+/// Run `serve` expecting it to fail: (exit code, stderr).
+async fn serve_fails(args: &[&str]) -> (Option<i32>, String) {
+    let output = tokio::time::timeout(
+        Duration::from_secs(20),
+        Command::new(BIN).arg("serve").args(args).output(),
+    )
+    .await
+    .expect("exits promptly")
+    .expect("the binary runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn request(
+    method: reqwest::Method,
+    url: String,
+    user: (&str, &str),
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new()
+        .request(method, url)
+        .header(protocol::HEADER_AUTH_USER, user.0)
+        .header(
+            protocol::HEADER_AUTH_KEY,
+            protocol::key_for_password(user.1),
+        );
+    if let Some(body) = body {
+        r = r.json(&body);
+    }
+    let response = r.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn push(
+    url: &str,
+    dialect: Dialect,
+    user: (&str, &str),
+    document: &str,
+    progress: &str,
+) -> u16 {
+    let body = json!({ "document": document, "percentage": 0.42, "progress": progress, "device": "cli-test" });
+    request(
+        reqwest::Method::PUT,
+        format!("{url}{}", dialect.push_path()),
+        user,
+        Some(body),
+    )
+    .await
+    .0
+}
+
+async fn pull(url: &str, dialect: Dialect, user: (&str, &str), document: &str) -> (u16, Value) {
+    request(
+        reqwest::Method::GET,
+        format!("{url}{}", dialect.pull_path(document)),
+        user,
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn data_file_survives_kill_9_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("progress.sqlite");
+    let data_arg = data.to_str().unwrap();
+    let user = ("ann", "ann-pw");
+    let first = serve(&["--data", data_arg, "--user", "ann:ann-pw"]).await;
+    assert!(first.banner.contains("SQLite"), "{}", first.banner);
+    assert_eq!(
+        push(&first.url, Dialect::BookLore, user, BOOK, "/body/p[42]").await,
+        200
+    );
+    let mut child = first.child;
+    child.start_kill().unwrap(); // SIGKILL: no chance to flush anything after the 200.
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+
+    let second = serve(&["--data", data_arg, "--user", "ann:ann-pw"]).await;
+    let (status, body) = pull(&second.url, Dialect::BookLore, user, BOOK).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["progress"], json!("/body/p[42]"));
+    assert_eq!(body["percentage"].as_f64(), Some(0.42));
+}
+
+#[tokio::test]
+async fn default_banner_names_the_demo_user_and_the_client_settings() {
+    let served = serve(&[]).await;
+    let b = &served.banner;
+    assert!(b.contains("BookLore dialect"), "{b}");
+    assert!(b.contains("demo / demo"), "{b}");
+    assert!(b.contains(&format!("Server URL: {}", served.url)), "{b}");
+    assert!(
+        b.contains(&format!("Custom sync server: {}/api/koreader", served.url)),
+        "{b}"
+    );
+    assert!(b.contains("any well-formed document hash"), "{b}");
+    assert!(b.contains("in memory"), "{b}");
+    let (status, body) = request(
+        reqwest::Method::GET,
+        format!("{}{}", served.url, Dialect::BookLore.auth_path()),
+        ("demo", "demo"),
+        None,
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({ "username": "demo" })));
+}
+
+#[tokio::test]
+async fn kosync_dialect_flags_work_from_the_cli() {
+    let served = serve(&[
+        "--dialect",
+        "kosync",
+        "--no-registration",
+        "--strict-accept",
+        "--user",
+        "kim:pw",
+    ])
+    .await;
+    assert!(
+        served.banner.contains("kosync dialect"),
+        "{}",
+        served.banner
+    );
+    assert!(served
+        .banner
+        .contains(&format!("Custom sync server: {}", served.url)));
+    let client = reqwest::Client::new();
+    let create = client
+        .post(format!("{}/users/create", served.url))
+        .header("accept", protocol::KOSYNC_ACCEPT)
+        .json(&json!({ "username": "x", "password": "y" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), 402);
+    assert_eq!(create.json::<Value>().await.unwrap()["code"], json!(2005));
+    let no_accept = client
+        .get(format!("{}/users/auth", served.url))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_accept.status(), 412);
+    let health = client
+        .get(format!("{}/healthcheck", served.url))
+        .header("accept", protocol::KOSYNC_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.json::<Value>().await.unwrap(),
+        json!({ "state": "OK" })
+    );
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn books_dir_is_hashed_recursively_and_is_the_whole_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path().join("a.epub");
+    let nested = dir.path().join("shelf/deeper/b.pdf");
+    write(&top, &vec![7u8; 5000]);
+    write(&nested, b"a small book");
+    let top_hash = protocol::hash::partial_md5_file(&top).unwrap();
+    let nested_hash = protocol::hash::partial_md5_file(&nested).unwrap();
+    let served = serve(&["--books", dir.path().to_str().unwrap(), "--user", "ann:pw"]).await;
+    assert!(served.banner.contains("2 book(s)"), "{}", served.banner);
+    let user = ("ann", "pw");
+    assert_eq!(
+        push(&served.url, Dialect::BookLore, user, &top_hash, "1").await,
+        200
+    );
+    assert_eq!(
+        push(&served.url, Dialect::BookLore, user, &nested_hash, "2").await,
+        200
+    );
+    assert_eq!(
+        push(&served.url, Dialect::BookLore, user, BOOK, "3").await,
+        404,
+        "not in the library"
+    );
+}
+
+#[tokio::test]
+async fn hidden_defect_flag_starts_a_defective_server() {
+    let served = serve(&["--defect", "first-write-wins", "--user", "ann:pw"]).await;
+    assert!(
+        served.banner.contains("FirstWriteWins"),
+        "{}",
+        served.banner
+    );
+    let user = ("ann", "pw");
+    assert_eq!(
+        push(&served.url, Dialect::BookLore, user, BOOK, "first").await,
+        200
+    );
+    assert_eq!(
+        push(&served.url, Dialect::BookLore, user, BOOK, "second").await,
+        200
+    );
+    assert_eq!(
+        pull(&served.url, Dialect::BookLore, user, BOOK).await.1["progress"],
+        json!("first")
+    );
+}
+
+#[tokio::test]
+async fn admin_token_and_journal_limit_from_the_cli() {
+    let served = serve(&["--admin-token", "tok", "--journal-limit", "2"]).await;
+    let client = reqwest::Client::new();
+    let refused = client
+        .get(format!("{}/__admin/journal", served.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    for _ in 0..3 {
+        client
+            .get(format!("{}/nothing", served.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    let journal = kosync_contract::server::AdminClient::new(&served.url, Some("tok".into()))
+        .journal()
+        .await
+        .unwrap();
+    assert_eq!(journal.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2_naming_the_problem() {
+    let missing = tempfile::tempdir().unwrap().path().join("no-such-dir");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["--user".into(), "no-colon".into()], "NAME:PASSWORD"),
+        (
+            vec!["--bind".into(), "not-an-address".into()],
+            "not-an-address",
+        ),
+        (
+            vec!["--books".into(), missing.display().to_string()],
+            "no-such-dir",
+        ),
+        (vec!["--dialect".into(), "calibre".into()], "calibre"),
+        (vec!["--journal-limit".into(), "0".into()], "journal"),
+        (vec!["--defect".into(), "nonsense".into()], "nonsense"),
+        (
+            vec!["--books".into(), "/tmp".into(), "--any-document".into()],
+            "cannot be used with",
+        ),
+    ];
+    for (args, needle) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stderr) = serve_fails(&args).await;
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn port_in_use_exits_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = serve_fails(&["--bind", &addr]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+}
+
+#[tokio::test]
+async fn unusable_data_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("not-sqlite.txt");
+    std::fs::write(&bogus, vec![b'x'; 8192]).unwrap();
+    let (code, stderr) =
+        serve_fails(&["--bind", "127.0.0.1:0", "--data", bogus.to_str().unwrap()]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("not-sqlite.txt"), "{stderr}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let mut served = serve(&[]).await;
+    let pid = served.child.id().expect("running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(10), served.child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut stderr = String::new();
+    if let Some(mut e) = served.child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr).await;
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
