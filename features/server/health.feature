@@ -11,8 +11,8 @@ Feature: Health and content negotiation (kosync)
       Then the answer is 200
       And the answer is the JSON {"state":"OK"}
 
-  @K-ACCEPT-1
-  Rule: Requests with the vendor Accept header are served
+  @K-ACCEPT-1 @strict-accept
+  Rule: Requests with the vendor Accept header are served, even by a strict server
 
     Scenario: Authenticating with the vendor Accept header
       When alice checks her credentials

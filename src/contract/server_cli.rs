@@ -225,6 +225,7 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
                 document: run.document.clone(),
                 timeout: run.timeout,
                 written: Default::default(),
+                timeouts: Default::default(),
             }
         }
     };

@@ -17,6 +17,7 @@
 //! what was sent and a `curl` line that reproduces it.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -70,7 +71,13 @@ pub struct ServerTarget {
     pub timeout: Duration,
     /// Every document hash the run pushed to, for the report ("the run says which ids it wrote").
     pub written: Mutex<BTreeSet<String>>,
+    /// Requests that timed out so far: past [`TIMEOUTS_BEFORE_GIVING_UP`] the
+    /// run stops sending, so a hanging server fails fast instead of hanging CI.
+    pub timeouts: AtomicUsize,
 }
+
+/// After this many timed-out requests, later requests of the run are not sent.
+pub const TIMEOUTS_BEFORE_GIVING_UP: usize = 3;
 
 /// Users of the built-in fake server (its passwords are not secrets).
 pub const BUILT_IN_USERS: [(&str, &str); 2] =
@@ -92,6 +99,7 @@ impl ServerTarget {
             document: None,
             timeout: Duration::from_secs(10),
             written: Mutex::new(BTreeSet::new()),
+            timeouts: AtomicUsize::new(0),
         }
     }
 
@@ -451,7 +459,26 @@ impl ServerWorld {
             response: String::new(),
             error: None,
         };
-        match request.send().await {
+        let timeouts = self
+            .target
+            .as_ref()
+            .map(|t| t.timeouts.load(Ordering::SeqCst))
+            .unwrap_or(0);
+        if timeouts >= TIMEOUTS_BEFORE_GIVING_UP {
+            exchange.error = Some(format!(
+                "not sent: {timeouts} earlier requests got no answer within {} ms, so the server is taken to hang",
+                self.timeout().as_millis()
+            ));
+            self.exchanges.push(exchange);
+            return self.last();
+        }
+        let result = request.send().await;
+        if matches!(&result, Err(e) if e.is_timeout()) {
+            if let Some(t) = &self.target {
+                t.timeouts.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        match result {
             Ok(response) => {
                 exchange.status = Some(response.status().as_u16());
                 exchange.content_type = response
