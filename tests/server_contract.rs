@@ -172,7 +172,7 @@ async fn tags_narrow_the_run() {
     let mut run = VerifyServer::built_in(Dialect::BookLore, None);
     run.tags = Some("@S-LWW-1 or @S-TS-1".to_string());
     let report = verify_server(&run).await.expect("report");
-    assert_eq!(report.results.len(), 5, "{}", report.render_text());
+    assert_eq!(report.results.len(), 6, "{}", report.render_text());
     assert!(report
         .results
         .iter()

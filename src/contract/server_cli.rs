@@ -257,7 +257,21 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
     .await
     .map_err(|e| CannotVerify(e.to_string()))?;
 
-    if run.cases > 0 {
+    // `--tags` selects the property like a scenario tagged with its rule ids and `@property`.
+    let property_selected = match &run.tags {
+        None => true,
+        Some(t) => {
+            let mut tags = server_property::covered_rules(run.dialect, target.second.is_some());
+            tags.push("property".to_string());
+            runner::parse_tags(t)
+                .map(|expr| {
+                    use cucumber::tag::Ext as _;
+                    expr.eval(tags.iter())
+                })
+                .unwrap_or(false)
+        }
+    };
+    if run.cases > 0 && property_selected {
         let seed = run.seed.unwrap_or_else(rand::random);
         let result = server_property::check(
             Arc::clone(&target),

@@ -763,7 +763,8 @@ pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResu
     }
 }
 
-fn covered_rules(dialect: Dialect, two_users: bool) -> Vec<String> {
+/// The rule ids the property checks; with `property`, what `--tags` selects it by.
+pub fn covered_rules(dialect: Dialect, two_users: bool) -> Vec<String> {
     let mut rules = vec!["S-PUSH-1", "S-PULL-1", "S-LWW-1", "S-AUTH-2", "S-TS-1"];
     match dialect {
         Dialect::BookLore => rules.extend(["S-PULL-2", "S-BAD-1"]),

@@ -965,6 +965,39 @@ async fn library_gains(w: &mut ServerWorld, label: String) {
     }
 }
 
+#[when(regex = r"^the server's clock goes back (\d+) seconds$")]
+async fn clock_goes_back(w: &mut ServerWorld, seconds: i64) {
+    let Some(server) = &w.server else {
+        skip("needs the built-in server's admin API (it sets the server's clock)");
+    };
+    let admin = server.0.admin();
+    let result = async {
+        let now = admin.clock().await?;
+        admin.set_clock(now - seconds).await
+    }
+    .await;
+    if let Err(err) = result {
+        fail(
+            "the fake server sets its clock over its admin API",
+            format!("{err:#}"),
+        );
+    }
+}
+
+#[when(regex = r"^carol's KOReader sync is switched on$")]
+async fn carol_sync_on(w: &mut ServerWorld) {
+    let Some(server) = &w.server else {
+        skip("needs the built-in server's admin API (it changes a user)");
+    };
+    let user = UserSpec::with_password(BUILT_IN_DISABLED_USER.0, BUILT_IN_DISABLED_USER.1);
+    if let Err(err) = server.0.admin().add_user(&user).await {
+        fail(
+            "the fake server changes a user over its admin API",
+            format!("{err:#}"),
+        );
+    }
+}
+
 #[when(regex = r#"^someone registers a new user "([^"]+)" with password "([^"]*)"$"#)]
 async fn registers(w: &mut ServerWorld, name: String, password: String) {
     let actual = format!("{name}{}", &w.nonce[..12]);
