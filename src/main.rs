@@ -25,24 +25,27 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
+    Adapter(kosync_contract::adapter::stdio::AdapterArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
-    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
-    VerifyServer(contract::server_cli::VerifyServerArgs),
     /// Render the features as a readable spec: Markdown per feature plus one HTML page.
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
+    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
+    VerifyServer(contract::server_cli::VerifyServerArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Hash { files } => hash_files(&files),
+        Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
         Command::Serve(args) => server::cli::run(args),
-        Command::VerifyServer(args) => contract::server_cli::run(args),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::VerifyServer(args) => contract::server_cli::run(args),
     }
 }
 

@@ -1,5 +1,9 @@
 //! The contract runner: cucumber worlds, step definitions, rule catalogue, reports.
 pub mod catalogue;
+pub mod client_cli;
+mod client_steps;
+mod client_steps_then;
+pub mod client_world;
 pub mod docs;
 pub mod gate;
 pub mod report;

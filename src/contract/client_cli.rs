@@ -1,0 +1,260 @@
+//! `kosync-contract verify-client`: run the client features against a client.
+//!
+//! With no `--adapter`, the client is the reference model in process (the
+//! oracle checked against itself, which is how the features are known to be
+//! right). Each scenario gets a fresh fake server and a fresh driver; reports
+//! and exit codes are those of every verify command (0 conformant, 1 a gating
+//! rule failed, 2 the harness could not do its job).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use include_dir::{include_dir, Dir};
+
+use super::client_world::{
+    profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, DEFAULT_PROFILE,
+};
+use super::report::Report;
+use super::runner::{self, FeatureSource, HarnessError, RunOptions};
+use crate::adapter::model_driver::ModelDriver;
+use crate::adapter::ClientDriver;
+use crate::exit;
+use crate::model::Mutant;
+use crate::protocol::Dialect;
+
+/// Every feature file, compiled in so the binary works from any directory.
+static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");
+
+/// The built-in client features (`features/client`).
+pub fn builtin_client_features() -> FeatureSource {
+    match FEATURES.get_dir("client") {
+        Some(dir) => FeatureSource::Embedded(dir),
+        None => FeatureSource::Embedded(&FEATURES),
+    }
+}
+
+/// `verify-client` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyClientArgs {
+    /// Command that starts the client's adapter (JSON lines on stdin/stdout);
+    /// without it the reference model is verified.
+    #[arg(long, value_name = "CMD")]
+    pub adapter: Option<String>,
+    /// Behaviour profile the client claims.
+    #[arg(long, default_value = DEFAULT_PROFILE, value_parser = parse_profile)]
+    pub profile: String,
+    /// Only scenarios matching this tag expression, e.g. `@C-PULL-5 or @C-PUSH-6`.
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Property cases per property (the model's property checks).
+    #[arg(long, value_name = "N")]
+    pub cases: Option<u32>,
+    /// Seed for the property checks, to replay a failure.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the report as JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Run the `.feature` files of this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+    /// Scenarios run at once (each has its own fake server and client).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+}
+
+fn parse_profile(s: &str) -> Result<String, String> {
+    if profile_named(s).is_some() {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown profile {s:?}: expected one of {}",
+            profile_names().join(", ")
+        ))
+    }
+}
+
+/// Which client a run verifies.
+#[derive(Clone)]
+pub enum ClientTarget {
+    /// The reference model, optionally with one rule broken (detection tests).
+    Model(Option<Mutant>),
+    /// Any driver, e.g. a subprocess adapter; `describe` names it in the report
+    /// and `args` reproduces it on a command line (` --adapter '…'`).
+    Driver {
+        drivers: DriverFactory,
+        describe: String,
+        args: String,
+    },
+}
+
+impl std::fmt::Debug for ClientTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientTarget::Model(m) => f.debug_tuple("Model").field(m).finish(),
+            ClientTarget::Driver { describe, .. } => f
+                .debug_struct("Driver")
+                .field("describe", describe)
+                .finish(),
+        }
+    }
+}
+
+/// What a client run needs besides the target.
+#[derive(Debug, Clone)]
+pub struct ClientRunOptions {
+    pub source: FeatureSource,
+    pub tags: Option<String>,
+    pub profile: String,
+    pub concurrency: usize,
+}
+
+impl Default for ClientRunOptions {
+    fn default() -> Self {
+        ClientRunOptions {
+            source: builtin_client_features(),
+            tags: None,
+            profile: DEFAULT_PROFILE.to_string(),
+            concurrency: 8,
+        }
+    }
+}
+
+/// Run the client features against `target` and return the report.
+/// The future is not `Send` (cucumber runs locally): await it directly.
+pub async fn verify_client(
+    target: ClientTarget,
+    options: ClientRunOptions,
+) -> Result<Report, HarnessError> {
+    let tags = match &options.tags {
+        Some(expr) => Some(runner::parse_tags(expr).map_err(HarnessError::Target)?),
+        None => None,
+    };
+    let (drivers, describe, args): (DriverFactory, String, String) = match target {
+        ClientTarget::Model(mutant) => {
+            let Some(profile) = profile_named(&options.profile) else {
+                return Err(HarnessError::Target(format!(
+                    "the reference model has no profile {:?} (it has {})",
+                    options.profile,
+                    profile_names().join(", ")
+                )));
+            };
+            let drivers: DriverFactory = Arc::new(move || {
+                let driver = ModelDriver::for_profile(profile, Dialect::BookLore);
+                let driver = match mutant {
+                    Some(m) => driver.with_mutant(m),
+                    None => driver,
+                };
+                Ok(Box::new(driver) as Box<dyn ClientDriver>)
+            });
+            let describe = match mutant {
+                Some(m) => format!("reference model with mutant {}", m.name()),
+                None => "reference model (in process)".to_string(),
+            };
+            (drivers, describe, String::new())
+        }
+        ClientTarget::Driver {
+            drivers,
+            describe,
+            args,
+        } => (drivers, describe, args),
+    };
+    let context = ClientContext {
+        drivers,
+        profile: options.profile.clone(),
+        target_args: args,
+    };
+    runner::run::<ClientWorld>(
+        Arc::new(context),
+        RunOptions {
+            source: options.source,
+            tags,
+            concurrency: options.concurrency.max(1),
+            target: describe,
+            dialect: None,
+            profile: Some(options.profile),
+        },
+    )
+    .await
+}
+
+/// Print the report and write the requested files; the exit code to use.
+pub fn emit(report: &Report, json: Option<&PathBuf>, junit: Option<&PathBuf>) -> u8 {
+    print!("{}", report.render_text());
+    let mut code = report.exit_code();
+    if let Some(path) = json {
+        if let Err(err) = report.write_json(path) {
+            eprintln!("kosync-contract: cannot write {}: {err}", path.display());
+            code = exit::HARNESS_ERROR;
+        }
+    }
+    if let Some(path) = junit {
+        if let Err(err) = report.write_junit(path) {
+            eprintln!("kosync-contract: cannot write {}: {err}", path.display());
+            code = exit::HARNESS_ERROR;
+        }
+    }
+    code
+}
+
+/// A runtime for a verify command: several worker threads for the fake
+/// servers, the (non-`Send`) runner driven on the calling thread.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// The options of a client run as `verify-client` flags give them.
+pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
+    ClientRunOptions {
+        source: match &args.features {
+            Some(dir) => FeatureSource::Dir(dir.clone()),
+            None => builtin_client_features(),
+        },
+        tags: args.tags.clone(),
+        profile: args.profile.clone(),
+        concurrency: args.concurrency,
+    }
+}
+
+/// `kosync-contract verify-client`; returns the process exit code.
+pub fn run(args: VerifyClientArgs) -> u8 {
+    if let Some(command) = &args.adapter {
+        eprintln!(
+            "kosync-contract verify-client: --adapter {command:?}: driving a client through an \
+             adapter is not yet supported by this build; run without --adapter to verify the \
+             reference model"
+        );
+        return exit::HARNESS_ERROR;
+    }
+    if args.cases.is_some() || args.seed.is_some() {
+        eprintln!(
+            "kosync-contract verify-client: note: --cases/--seed apply to property checks, \
+             which this build does not run from the command line (features only)"
+        );
+    }
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
+    let options = run_options(&args);
+    match runtime.block_on(verify_client(ClientTarget::Model(None), options)) {
+        Ok(mut report) => {
+            report.note("client features run against the reference model; property checks are run by `cargo test`");
+            emit(&report, args.json.as_ref(), args.junit.as_ref())
+        }
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            exit::HARNESS_ERROR
+        }
+    }
+}
