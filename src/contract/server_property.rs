@@ -838,7 +838,7 @@ fn failure_result(
     r.expected = expected;
     r.actual = actual;
     if !curls.is_empty() {
-        r.reproduce = Some(curls.join("\n           "));
+        r.reproduce = Some(curls.join("\n"));
     }
     r.transcript = curls;
     r
