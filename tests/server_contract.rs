@@ -136,6 +136,15 @@ async fn a_correct_server_reached_by_url_passes_with_reasons_for_every_skip() {
             report.notes
         );
     }
+    let kosync = run_against_url(Dialect::Kosync, true).await;
+    assert!(
+        kosync
+            .notes
+            .iter()
+            .any(|n| n.starts_with("users registered on the server: newreader")),
+        "{:?}",
+        kosync.notes
+    );
     let booklore = run_against_url(Dialect::BookLore, true).await;
     let skipped: BTreeSet<String> = booklore
         .results

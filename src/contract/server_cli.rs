@@ -225,6 +225,7 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
                 document: run.document.clone(),
                 timeout: run.timeout,
                 written: Default::default(),
+                registered: Default::default(),
                 timeouts: Default::default(),
             }
         }
@@ -337,6 +338,17 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
             report.note(format!(
                 "documents written on the server: {}",
                 written.join(", ")
+            ));
+        }
+        let registered: Vec<String> = target
+            .registered
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        if !registered.is_empty() {
+            report.note(format!(
+                "users registered on the server: {}",
+                registered.join(", ")
             ));
         }
         if target.second.is_none() {

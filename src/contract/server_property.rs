@@ -376,6 +376,7 @@ impl Sut {
             "device": push.device,
             "device_id": push.device_id,
         });
+        self.ctx.target.remember_written(&self.docs[doc]);
         let path = self.ctx.target.dialect.push_path();
         self.send(
             reqwest::Method::PUT,

@@ -71,6 +71,8 @@ pub struct ServerTarget {
     pub timeout: Duration,
     /// Every document hash the run pushed to, for the report ("the run says which ids it wrote").
     pub written: Mutex<BTreeSet<String>>,
+    /// User names the run registered (kosync), listed in the report for real servers.
+    pub registered: Mutex<BTreeSet<String>>,
     /// Requests that timed out so far: past [`TIMEOUTS_BEFORE_GIVING_UP`] the
     /// run stops sending, so a hanging server fails fast instead of hanging CI.
     pub timeouts: AtomicUsize,
@@ -99,6 +101,7 @@ impl ServerTarget {
             document: None,
             timeout: Duration::from_secs(10),
             written: Mutex::new(BTreeSet::new()),
+            registered: Mutex::new(BTreeSet::new()),
             timeouts: AtomicUsize::new(0),
         }
     }
@@ -142,7 +145,8 @@ impl ServerTarget {
         config
     }
 
-    fn remember_written(&self, document: &str) {
+    /// Note a document the run pushed to (listed in the report for real servers).
+    pub fn remember_written(&self, document: &str) {
         if let Ok(mut set) = self.written.lock() {
             set.insert(document.to_string());
         }
@@ -1147,6 +1151,9 @@ async fn carol_sync_on(w: &mut ServerWorld) {
 #[when(regex = r#"^someone registers a new user "([^"]+)" with password "([^"]*)"$"#)]
 async fn registers(w: &mut ServerWorld, name: String, password: String) {
     let actual = format!("{name}{}", &w.nonce[..12]);
+    if let Ok(mut names) = w.target().registered.lock() {
+        names.insert(actual.clone());
+    }
     w.registered
         .insert(name, (actual.clone(), password.clone()));
     let body = json!({"username": actual, "password": protocol::key_for_password(&password)});
