@@ -27,6 +27,8 @@ enum Command {
     },
     /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
     Adapter(kosync_contract::adapter::stdio::AdapterArgs),
+    /// Run the client features (and the differential run) against the model or `--adapter CMD`.
+    VerifyClient(contract::client_cli::VerifyClientArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
     /// Render the features as a readable spec: Markdown per feature plus one HTML page.
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Hash { files } => hash_files(&files),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
+        Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
         Command::Serve(args) => server::cli::run(args),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),

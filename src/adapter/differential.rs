@@ -27,7 +27,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
-use crate::contract::catalogue;
+use crate::contract::catalogue::{self, Level};
+use crate::contract::report::{CaseResult, Status};
 use crate::model::sim::{self, Fault as SimFault, SimServer};
 use crate::model::{
     floor4, Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
@@ -35,6 +36,11 @@ use crate::model::{
 };
 use crate::protocol::{self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{self, Fault, ServerConfig, UserSpec};
+
+/// Cases `verify-client` runs unless told (`--cases`).
+pub const DEFAULT_CASES: u32 = 200;
+/// Seed `verify-client` uses unless told (`--seed`): fixed, so a CI run is reproducible.
+pub const DEFAULT_SEED: u64 = 1;
 
 /// The account every differential case uses.
 pub const USER: &str = "reader";
@@ -1429,6 +1435,68 @@ pub fn render_report(report: &Report) -> String {
             out
         }
     }
+}
+
+/// Start `command` once against a fresh fake server (`init`, then `shutdown`),
+/// so an adapter that cannot even start fails the run once, clearly, instead
+/// of once per scenario (a silent one would cost a timeout each).
+pub async fn preflight(
+    command: &crate::adapter::subprocess::AdapterCommand,
+    timeout: std::time::Duration,
+) -> Result<(), DriverError> {
+    let mut config = ServerConfig::new(Dialect::BookLore);
+    config.users.push(UserSpec::with_password(USER, PASSWORD));
+    let server = server::start(config)
+        .await
+        .map_err(|err| DriverError::Harness(format!("cannot start the fake server: {err:#}")))?;
+    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeout);
+    driver
+        .start(&identity(&server.base_url()), &Settings::default())
+        .await?;
+    driver.stop().await
+}
+
+/// The differential run as one entry of a verify report: passed when the
+/// traces agreed, failed with the touched rule ids (and the strictest of their
+/// levels) on a mismatch, error when the harness could not run it.
+pub fn case_result(report: &Report, reproduce: &str) -> CaseResult {
+    const FEATURE: &str = "differential (random reader lives vs the reference model)";
+    let scenario = format!("{} random cases, seed {}", report.cases, report.seed);
+    let mut result = match &report.outcome {
+        Outcome::Agreed => CaseResult::new(FEATURE, &scenario, &[], Level::Must, Status::Passed),
+        Outcome::HarnessError { message } => {
+            let mut r = CaseResult::new(FEATURE, &scenario, &[], Level::Must, Status::Error);
+            r.actual = Some(message.clone());
+            r
+        }
+        Outcome::Mismatch(m) => {
+            // The strictest level touched: MUST, else INTERPRETATION (it gates too), else SHOULD.
+            let levels: Vec<Level> = m
+                .rules
+                .iter()
+                .map(|id| catalogue::find(id).map_or(Level::Must, |r| r.level))
+                .collect();
+            let level = [Level::Must, Level::Interpretation, Level::Should]
+                .into_iter()
+                .find(|l| levels.contains(l))
+                .unwrap_or(Level::Must);
+            let mut r = CaseResult::new(FEATURE, &scenario, &m.rules, level, Status::Failed);
+            r.step = m
+                .case
+                .steps
+                .get(m.step)
+                .map(|s| format!("step {}: {}", m.step, describe_step(s)));
+            r.expected = m.reference.get(m.step).map(|t| step_lines(t).join("; "));
+            r.actual = m.candidate.get(m.step).map(|t| step_lines(t).join("; "));
+            r.reason = Some(m.difference.clone());
+            r.transcript = render_report(report).lines().map(str::to_string).collect();
+            r
+        }
+    };
+    if !matches!(report.outcome, Outcome::Agreed) {
+        result.reproduce = Some(reproduce.to_string());
+    }
+    result
 }
 
 #[cfg(test)]
