@@ -35,6 +35,8 @@ enum Command {
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
+    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
+    VerifyServer(contract::server_cli::VerifyServerArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => server::cli::run(args),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::VerifyServer(args) => contract::server_cli::run(args),
     }
 }
 

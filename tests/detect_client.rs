@@ -12,17 +12,10 @@ use kosync_contract::model::Mutant;
 /// so this list cannot rot); the model's own tests cover them.
 ///
 /// [`ClientDriver`]: kosync_contract::adapter::ClientDriver
-const NOT_OBSERVABLE: &[(Mutant, &str)] = &[
-    (
-        Mutant::QueueSummaryWrongLetter,
-        "an Observation carries the queue counts, not the summary text, so the letter is never seen",
-    ),
-    (
-        Mutant::UploadBeforePull,
-        "the model driver sends one request at a time and waits for each answer, so the PUT \
-         still reaches the server after the GET was answered",
-    ),
-];
+const NOT_OBSERVABLE: &[(Mutant, &str)] = &[(
+    Mutant::QueueSummaryWrongLetter,
+    "an Observation carries the queue counts, not the summary text, so the letter is never seen",
+)];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_model_mutant_fails_the_rule_it_breaks() {
@@ -111,4 +104,26 @@ fn every_must_client_rule_has_a_mutant() {
         missing.is_empty(),
         "MUST client rules no mutant breaks: {missing:?}"
     );
+}
+
+/// C-PULL-7 is caught through a race the slow-pull scenario makes one-sided;
+/// it must be caught on every run, not most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_before_pull_is_caught_on_every_run() {
+    for round in 0..5 {
+        let report = verify_client(
+            ClientTarget::Model(Some(Mutant::UploadBeforePull)),
+            ClientRunOptions {
+                tags: Some("@C-PULL-7".to_string()),
+                ..ClientRunOptions::default()
+            },
+        )
+        .await
+        .expect("features run");
+        assert!(
+            report.failed_rules().contains(&"C-PULL-7".to_string()),
+            "round {round}: UploadBeforePull not caught: {:?}",
+            report.summary
+        );
+    }
 }

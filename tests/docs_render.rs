@@ -59,14 +59,20 @@ fn markdown_page_of_a_feature_with_results() {
 #[test]
 fn outline_rows_combine_into_one_status_per_target() {
     let spec = good_spec(true);
+    let (feature, scenario) = spec
+        .scenarios()
+        .find(|(_, _, s)| s.name == "A percentage of <value> is a real value")
+        .map(|(f, _, s)| (f, s))
+        .expect("the outline");
     let broken = &spec.targets[1];
-    let feature = "Reading progress round-trips through the server";
     assert_eq!(
-        broken.status_of(feature, "A percentage of <value> is a real value"),
-        results::Status::Failed
+        broken.results_for(feature, scenario).count(),
+        2,
+        "one result per row"
     );
+    assert_eq!(broken.status_of(feature, scenario), results::Status::Failed);
     assert_eq!(
-        spec.targets[0].status_of(feature, "A percentage of <value> is a real value"),
+        spec.targets[0].status_of(feature, scenario),
         results::Status::Passed
     );
     assert_eq!(
@@ -84,9 +90,34 @@ fn outline_rows_combine_into_one_status_per_target() {
 }
 
 #[test]
+fn a_result_is_found_by_its_location_when_names_differ() {
+    let spec = good_spec(false);
+    let (feature, scenario) = spec
+        .scenarios()
+        .find(|(_, _, s)| s.name == "Pulling a book nobody has read")
+        .map(|(f, _, s)| (f, s))
+        .expect("scenario");
+    let report = results::parse(&format!(
+        r#"{{"target":"t","results":[
+            {{"feature":"renamed","scenario":"renamed too","location":"features/server/progress.feature:{}","status":"failed"}},
+            {{"feature":"renamed","scenario":"elsewhere","location":"features/server/progress.feature:13","status":"passed"}}
+        ]}}"#,
+        scenario.line
+    ))
+    .expect("report");
+    let matched: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.belongs_to(feature, scenario))
+        .map(|r| r.scenario.as_str())
+        .collect();
+    assert_eq!(matched, vec!["renamed too"]);
+}
+
+#[test]
 fn rules_listing_names_every_rule_and_its_scenarios() {
     let spec = good_spec(false);
-    let (text, uncovered) = docs::list_rules(&spec, false);
+    let (text, uncovered) = docs::list_rules(&spec);
     for rule in catalogue::all() {
         assert!(
             text.lines()
@@ -245,14 +276,28 @@ fn rules_command_lists_the_catalogue() {
 }
 
 #[test]
-fn rules_uncovered_exits_1_when_a_rule_lacks_a_scenario() {
-    kosync()
-        .args(["rules", "--uncovered", "--features"])
-        .arg(fixtures().join("features/good"))
+fn rules_check_runs_the_gate() {
+    let assert = kosync()
+        .args(["rules", "--check", "--features"])
+        .arg(fixtures().join("features/unknown-id"))
         .assert()
         .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(stdout.contains("tag @S-PULL-99 on Rule"), "{stdout}");
+    assert!(stdout.contains("rule H-1 has no scenario"), "{stdout}");
+    let assert = kosync()
+        .args(["rules", "--check", "--features"])
+        .arg(fixtures().join("features/bad-syntax"))
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("broken.feature:6:20: not valid Gherkin"),
+        "{stdout}"
+    );
     kosync()
         .args(["rules", "--features", "/nonexistent/features"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicates::str::contains("/nonexistent/features"));
 }

@@ -150,12 +150,17 @@ async fn fault_status_times_then_heals_and_nothing_is_stored_meanwhile() {
         .unwrap();
     // A pull is not matched by a PUT fault.
     assert_eq!(h.pull(ALICE, BOOK).await.status, 404);
-    for attempt in 1..=2 {
-        let a = h
-            .push(ALICE, &push_body(BOOK, 0.5, &attempt.to_string()))
-            .await;
-        assert_eq!(a.status, 500, "attempt {attempt}");
-    }
+    assert_eq!(h.push(ALICE, &push_body(BOOK, 0.5, "1")).await.status, 500);
+    assert_eq!(
+        admin.faults().await.unwrap()[0].times,
+        Some(1),
+        "one use left"
+    );
+    assert_eq!(h.push(ALICE, &push_body(BOOK, 0.5, "2")).await.status, 500);
+    assert!(
+        admin.faults().await.unwrap().is_empty(),
+        "used up after two"
+    );
     assert_eq!(
         h.pull(ALICE, BOOK).await.status,
         404,

@@ -136,7 +136,7 @@ async fn s_conc_1_a_client_stuck_mid_body_does_not_block_others() {
     assert!(others.iter().all(|s| *s == 200), "{others:?}");
     assert_eq!(h.auth(Some(ALICE)).await.status, 200);
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(8),
         "{:?}",
         started.elapsed()
     );

@@ -159,3 +159,10 @@ Feature: Pulling remote progress
       When the reader opens book A at 20%
       Then the pull for book A reaches the server before any push
       And the user is asked whether to jump to 70%
+
+    Scenario: A slow pull still reads the server's position, not the open snapshot
+      Given the server holds progress 0.70 for book A
+      And the server is slow to answer pulls
+      When the reader opens book A at 20%
+      Then the user is asked whether to jump to 70%
+      And the pull for book A reaches the server before any push

@@ -543,6 +543,30 @@ async fn pulls_fail(w: &mut ClientWorld, step: &Step, failure: Failure) {
     }
 }
 
+/// How long "slow" is: long enough that a client sending its upload while the
+/// pull is unanswered has that upload stored before the pull is read (C-PULL-7).
+/// A correct client only waits it out; no check depends on it.
+const SLOW_ANSWER_MS: u64 = 250;
+
+#[given(expr = "the server is slow to answer pulls")]
+async fn pulls_slow(w: &mut ClientWorld, step: &Step) {
+    w.enter(step.ty);
+    let dialect = w.dialect();
+    for book in super::client_world::BOOK_NAMES {
+        let fault = Fault {
+            method: Some("GET".to_string()),
+            path: Some(dialect.pull_path(&w.hash_of(book))),
+            delay_ms: Some(SLOW_ANSWER_MS),
+            ..Fault::default()
+        };
+        w.add_fault(
+            fault,
+            format!("answers pulls of book {book} after {SLOW_ANSWER_MS} ms"),
+        )
+        .await;
+    }
+}
+
 #[given(regex = r"^the server answers the next (?:(\d+) )?push(?:es)? with (.+)$")]
 async fn pushes_fail(w: &mut ClientWorld, step: &Step, count: String, failure: String) {
     w.enter(step.ty);

@@ -70,11 +70,8 @@ impl Spec {
             .iter()
             .filter(|r| {
                 if r.rules.is_empty() {
-                    self.scenarios().any(|(f, _, s)| {
-                        f.name.trim() == r.feature.trim()
-                            && results::name_matches(&s.name, &r.scenario)
-                            && s.cites.iter().any(|c| c == rule_id)
-                    })
+                    self.scenarios()
+                        .any(|(f, _, s)| r.belongs_to(f, s) && s.cites.iter().any(|c| c == rule_id))
                 } else {
                     r.rules.iter().any(|id| id == rule_id)
                 }
@@ -177,9 +174,11 @@ pub struct DocsArgs {
 pub struct RulesArgs {
     #[command(flatten)]
     pub features: FeaturesArg,
-    /// Only list rules that no scenario covers (exit 1 if there are any).
+    /// Run the coverage gate instead of listing: print every problem between
+    /// the features and the catalogue (broken file, unknown rule id, scenario
+    /// citing no rule, rule without a scenario) and exit 1 if there is any.
     #[arg(long)]
-    pub uncovered: bool,
+    pub check: bool,
 }
 
 /// Run `docs`: exit 0 when the pages were written, 2 when they could not be.
@@ -187,7 +186,7 @@ pub fn run_docs(args: &DocsArgs) -> ExitCode {
     match write_docs(args) {
         Ok(written) => {
             for path in &written {
-                println!("{}", path.display());
+                say(&format!("{}\n", path.display()));
             }
             ExitCode::SUCCESS
         }
@@ -238,35 +237,55 @@ pub fn write_pages(spec: &Spec, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(pages.into_iter().map(|(p, _)| p).collect())
 }
 
-/// Run `rules`: exit 0, or 1 with `--uncovered` when some rule has no scenario,
-/// or 2 when the features cannot be read.
+/// Run `rules`: exit 0; with `--check`, 1 when the gate finds a problem;
+/// 2 when the features cannot be read (or, without `--check`, parsed).
 pub fn run_rules(args: &RulesArgs) -> ExitCode {
-    let loaded = args.features.load().and_then(|(files, source)| {
-        let features = spec::parse_strict(&files)?;
-        Ok(Spec {
-            features,
-            targets: Vec::new(),
-            source,
-        })
-    });
-    let spec = match loaded {
-        Ok(spec) => spec,
+    let (files, source) = match args.features.load() {
+        Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("kosync-contract rules: {e:#}");
             return ExitCode::from(exit::HARNESS_ERROR);
         }
     };
-    let (text, uncovered) = list_rules(&spec, args.uncovered);
-    print!("{text}");
-    if args.uncovered && uncovered > 0 {
-        ExitCode::from(exit::VIOLATION)
-    } else {
-        ExitCode::SUCCESS
+    if args.check {
+        let problems = gate::check(&files);
+        if problems.is_empty() {
+            say(&format!(
+                "gate passed: {} feature files, all {} rules covered, every scenario cites a known rule ({source})\n",
+                files.len(),
+                catalogue::all().len()
+            ));
+            return ExitCode::SUCCESS;
+        }
+        say(&gate::summary(&problems));
+        return ExitCode::from(exit::VIOLATION);
     }
+    let features = match spec::parse_strict(&files) {
+        Ok(features) => features,
+        Err(e) => {
+            eprintln!("kosync-contract rules: {e}");
+            return ExitCode::from(exit::HARNESS_ERROR);
+        }
+    };
+    let spec = Spec {
+        features,
+        targets: Vec::new(),
+        source,
+    };
+    let (text, _) = list_rules(&spec);
+    say(&text);
+    ExitCode::SUCCESS
+}
+
+/// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an error.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The `rules` listing as text, and how many rules have no scenario.
-pub fn list_rules(spec: &Spec, only_uncovered: bool) -> (String, usize) {
+pub fn list_rules(spec: &Spec) -> (String, usize) {
     let coverage = spec.coverage();
     let mut out = String::new();
     let mut uncovered = 0;
@@ -274,8 +293,6 @@ pub fn list_rules(spec: &Spec, only_uncovered: bool) -> (String, usize) {
         let covering = coverage.get(rule.id).map(Vec::as_slice).unwrap_or(&[]);
         if covering.is_empty() {
             uncovered += 1;
-        } else if only_uncovered {
-            continue;
         }
         out.push_str(&format!(
             "{:<11} {:<15} {}\n",

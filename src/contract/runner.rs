@@ -88,6 +88,10 @@ pub fn skip(reason: impl Into<String>) -> ! {
     std::panic::panic_any(StepSkip(reason.into()))
 }
 
+/// A string panic payload starting with this is an expected contract failure
+/// (for code such as proptest that only keeps string payloads): kept off stderr.
+pub const QUIET_PANIC_PREFIX: &str = "kosync-contract expected failure: ";
+
 /// Install (once) a panic hook that stays silent for [`StepFailure`], [`StepSkip`]
 /// and [`HarnessFault`] payloads and defers to the previous hook for anything else.
 pub fn quiet_contract_panics() {
@@ -96,7 +100,11 @@ pub fn quiet_contract_panics() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let payload = info.payload();
-            if payload.is::<StepFailure>()
+            let quiet_string = payload
+                .downcast_ref::<String>()
+                .is_some_and(|s| s.starts_with(QUIET_PANIC_PREFIX));
+            if quiet_string
+                || payload.is::<StepFailure>()
                 || payload.is::<StepSkip>()
                 || payload.is::<HarnessFault>()
             {
@@ -252,13 +260,13 @@ pub fn load_features(source: &FeatureSource) -> Result<Vec<gherkin::Feature>, Ha
                 path: dir.display().to_string(),
                 message: e.to_string(),
             })?;
-            if files.is_empty() {
-                return Err(HarnessError::Features {
-                    path: dir.display().to_string(),
-                    message: "no .feature files found".to_string(),
-                });
-            }
         }
+    }
+    if files.is_empty() {
+        return Err(HarnessError::Features {
+            path: source.describe(),
+            message: "no .feature files found".to_string(),
+        });
     }
     files.sort();
     let mut features = Vec::new();

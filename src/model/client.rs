@@ -100,7 +100,7 @@ struct Queued {
 struct UploadRun {
     /// Started or joined by Sync Pending Now: allowed in Manual only (C-MAN-3).
     manual: bool,
-    /// Whether its first PUT went out (the debounce clock starts there).
+    /// Whether its first PUT went out.
     started: bool,
     /// The PUT awaiting its answer, with the queued item it carries
     /// (`None`: a re-send of an accepted item, mutant `ResendsSynced` only).
@@ -134,8 +134,8 @@ pub struct Client {
     /// Pulls awaiting their answer, with the document each asked for.
     pulls: Vec<(RequestId, String)>,
     run: Option<UploadRun>,
-    /// When the previous upload run sent its first PUT (C-PUSH-6).
-    last_upload_start: Option<i64>,
+    /// When the last PUT was sent (C-PUSH-6: "25 seconds minimum between pushes").
+    last_push_at: Option<i64>,
     /// A page upload was skipped by the debounce (mutant `DebounceDelays` only).
     skipped_page_upload: bool,
     prompt: Option<OpenPrompt>,
@@ -159,7 +159,7 @@ impl Client {
             next_request: 1,
             pulls: Vec::new(),
             run: None,
-            last_upload_start: None,
+            last_push_at: None,
             skipped_page_upload: false,
             prompt: None,
         }
@@ -426,9 +426,9 @@ impl Client {
             && (!self.settings.manual_only || self.is(Mutant::PullsInManualOnly))
     }
 
-    /// C-PUSH-6: less than the debounce window since the previous run started.
+    /// C-PUSH-6: less than the debounce window since the last push went out.
     fn debounced(&self) -> bool {
-        self.last_upload_start
+        self.last_push_at
             .is_some_and(|start| self.now.saturating_sub(start) < DEBOUNCE_SECONDS as i64)
     }
 
@@ -524,7 +524,6 @@ impl Client {
         let (seq, snapshot) = (next.seq, next.snapshot.clone());
         let first = !run.started;
         if first {
-            self.last_upload_start = Some(self.now);
             self.skipped_page_upload = false;
         }
         let resend = match (&self.last_synced, first && self.is(Mutant::ResendsSynced)) {
@@ -814,6 +813,7 @@ impl Client {
         let mut headers = self.auth_headers();
         headers.push(("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()));
         let id = self.next_request_id();
+        self.last_push_at = Some(self.now);
         out.push(Effect::Http(HttpRequest {
             id,
             method: "PUT".to_string(),

@@ -30,7 +30,8 @@
 //!    (C-PULL-1, C-PULL-4). Opening while another book is open first closes
 //!    that one (its close snapshot is queued, item 11).
 //! 4. Resume with a book open and `pull_on_resume` → the same GET (C-PULL-2).
-//!    Resume without a book, and Suspend always, do nothing.
+//!    Resume without a book, and Suspend always, do nothing. Every qualifying
+//!    open or resume sends its own pull, even if an earlier one is unanswered.
 //! 5. Headers of every request: `x-auth-user`, `x-auth-key` (the MD5 key, never
 //!    the password, C-WIRE-4), `Accept: application/vnd.koreader.v1+json`.
 //! 6. Answers (C-PULL-5/6): only `200` with a JSON object whose `percentage` is
@@ -50,7 +51,8 @@
 //!    nothing (C-CONF-4); Disable → nothing (C-CONF-5).
 //! 9. A new prompt replaces one still on screen; closing the book (or opening
 //!    another) discards its prompt silently; an answer with no prompt on
-//!    screen is ignored.
+//!    screen is ignored. Accepting applies even if settings changed meanwhile
+//!    (it is the user's own choice, and local).
 //! 10. Applying a remote position moves the local position (later snapshots
 //!    carry it) and restarts nothing: it queues no snapshot and leaves the page
 //!    counter alone.
@@ -63,7 +65,8 @@
 //! 12. Page turn with a book open: the position moves. With periodic updates on,
 //!    the turn is counted; when the count reaches `pages_per_sync` a snapshot is
 //!    queued and the count restarts at 0 (C-PUSH-3). The count also restarts on
-//!    open. With periodic updates off (or sync disabled) turns are not counted
+//!    open. The comparison is "count ≥ N", so lowering N below the count makes
+//!    the next counted turn queue. With periodic updates off (or sync disabled) turns are not counted
 //!    and queue nothing. A page turn with no book open is ignored entirely.
 //! 13. Rating with `set_read_on_rating` and a book open: a snapshot with
 //!    `percentage` 1.0 and the current `progress` marker (C-RATE-1); the local
@@ -97,11 +100,13 @@
 //!    its own open snapshot; the close snapshot of a book closed by opening
 //!    another waits too.
 //! 19. Debounce (C-PUSH-6/7): a *page-triggered* run does not start if less than
-//!    `DEBOUNCE_SECONDS` (25) have passed since the previous run sent its first
-//!    PUT; it is skipped, not delayed (no timer), and its snapshot stays queued
-//!    for the next run. Open, close, rating and Sync Pending Now runs are never
-//!    debounced, and their first PUT also restarts the window. A run that sends
-//!    nothing does not.
+//!    `DEBOUNCE_SECONDS` (25) have passed since the last PUT was sent (the
+//!    source: "25 seconds minimum between pushes"); it is skipped, not delayed
+//!    (no timer), and its snapshot stays queued for the next run. Open, close,
+//!    rating and Sync Pending Now runs are never debounced, and their PUTs also
+//!    restart the window. A trigger that sends nothing does not. (Within one
+//!    driver step no time passes, so this is also "since the previous run
+//!    started".)
 //! 20. Sync Pending Now with Wi-Fi down sends nothing and keeps the queue (C-SAFE-5).
 //!
 //! **Settings.**
@@ -109,6 +114,9 @@
 //!    (or above `u32::MAX`) is refused with `SettingsRejected{field:
 //!    "pages_per_sync", reason}` and the old value stays (C-PUSH-4); the other
 //!    fields of the same patch still apply. A change starts nothing by itself.
+//!
+//! **Answers.** An `HttpCompleted` whose id the client is not waiting for is
+//! ignored. Only a 2xx counts as an accepted push, whatever its body.
 //!
 //! **Queue.** `queue()` gives pending/synced counts, `queue_summary()` the
 //! `4P` form (C-Q-4). Every change of either count emits `QueueChanged`.

@@ -21,7 +21,8 @@ pub enum Fault {
     Status(u16),
     /// No answer at all (refused, dropped, timed out); nothing is stored.
     Transport,
-    /// A 200 whose body is not JSON; a push is not stored.
+    /// Handled as usual (a push is stored), but answered 200 with a body
+    /// that is not JSON.
     Garbage,
 }
 
@@ -99,18 +100,28 @@ impl SimServer {
     }
 
     fn respond(&mut self, request: &HttpRequest) -> HttpOutcome {
-        if let Some(fault) = self.faults.pop_front() {
-            return match fault {
-                Fault::Status(status) => response(status, json!({"message": "scripted fault"})),
-                Fault::Transport => HttpOutcome::TransportError {
+        match self.faults.pop_front() {
+            Some(Fault::Status(status)) => {
+                return response(status, json!({"message": "scripted fault"}))
+            }
+            Some(Fault::Transport) => {
+                return HttpOutcome::TransportError {
                     message: "scripted: connection dropped".to_string(),
-                },
-                Fault::Garbage => HttpOutcome::Response {
+                }
+            }
+            Some(Fault::Garbage) => {
+                self.respond_normally(request);
+                return HttpOutcome::Response {
                     status: 200,
                     body: "<html>not json".to_string(),
-                },
-            };
+                };
+            }
+            None => {}
         }
+        self.respond_normally(request)
+    }
+
+    fn respond_normally(&mut self, request: &HttpRequest) -> HttpOutcome {
         let header = |name: &str| {
             request
                 .headers

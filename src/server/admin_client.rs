@@ -20,9 +20,9 @@ pub struct AdminClient {
 
 impl AdminClient {
     /// `base_url` as `http://HOST:PORT` (a trailing slash is tolerated).
-    pub fn new(base_url: &str, token: Option<String>) -> Self {
+    pub fn new(base_url: impl AsRef<str>, token: Option<String>) -> Self {
         AdminClient {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url: base_url.as_ref().trim_end_matches('/').to_owned(),
             token,
             http: reqwest::Client::new(),
         }
@@ -83,6 +83,19 @@ impl AdminClient {
         self.call(reqwest::Method::DELETE, "/faults", None::<&Value>)
             .await
             .map(drop)
+    }
+
+    /// The base URL this client talks to (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The active faults, in the order they apply.
+    pub async fn faults(&self) -> anyhow::Result<Vec<Fault>> {
+        let value = self
+            .call(reqwest::Method::GET, "/faults", None::<&Value>)
+            .await?;
+        serde_json::from_value(value).context("the fault list has an unexpected shape")
     }
 
     /// The server clock now, seconds since the Unix epoch.

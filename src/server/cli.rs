@@ -188,6 +188,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .collect();
 
     let library_line = match &args.books {
+        _ if args.dialect == Dialect::Kosync => {
+            if args.books.is_some() {
+                eprintln!(
+                    "kosync-contract serve: warning: --books is ignored in the kosync dialect (the reference server has no library)"
+                );
+            }
+            "library: none (the kosync dialect, like the reference server, accepts every document id)".to_owned()
+        }
         Some(dir) => match hash_library(dir) {
             Ok((books, warnings)) => {
                 for warning in warnings {
@@ -215,6 +223,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             Ok(server) => server,
             Err(err) => return fail(&format!("{err:#}")),
         };
+        let stop = stop_signal();
         let url = server.base_url();
         let mut banner = String::new();
         banner.push_str(&format!("{url}\n"));
@@ -222,7 +231,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let mut stdout = std::io::stdout();
         let _ = stdout.write_all(banner.as_bytes());
         let _ = stdout.flush();
-        wait_for_stop().await;
+        stop.await;
         server.shutdown().await;
         ExitCode::SUCCESS
     })
@@ -309,19 +318,23 @@ fn banner_text(args: &ServeArgs, url: &str, users: &[Credentials], library: &str
     out
 }
 
-async fn wait_for_stop() {
+/// Ctrl-C or SIGTERM. The SIGTERM handler is installed when this is created (before
+/// the banner announces the server, so a stop sent right after it is not missed).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ctrl_c => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = ctrl_c.await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]

@@ -56,10 +56,10 @@ pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
         },
         (&Method::PUT, routes::PROGRESS) => push_progress(shared, request).await,
         (&Method::GET, routes::HEALTHCHECK) => Reply::json(200, json!({ "state": "OK" })),
-        _ => {
-            let document = &route[pull_prefix.len()..];
-            pull_progress(shared, request, document).await
-        }
+        _ => match route.strip_prefix(&pull_prefix) {
+            Some(document) => pull_progress(shared, request, document).await,
+            None => no_route(),
+        },
     }
 }
 

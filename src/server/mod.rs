@@ -275,7 +275,7 @@ impl RunningServer {
 
     /// A client of this server's admin API (with its token, if any).
     pub fn admin(&self) -> AdminClient {
-        AdminClient::new(&self.base_url(), self.admin_token.clone())
+        AdminClient::new(self.base_url(), self.admin_token.clone())
     }
 
     /// Stop listening and close every connection.

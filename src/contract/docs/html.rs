@@ -60,7 +60,8 @@ a.chip.rule { font-family:ui-monospace,Menlo,Consolas,monospace; }
 .chip.label { color:var(--muted); }
 .st { display:inline-block; border-radius:6px; padding:1px 8px; font-size:12px; font-weight:600; white-space:nowrap; }
 .st-passed { color:var(--pass); background:var(--pass-bg); } .st-failed { color:var(--fail); background:var(--fail-bg); }
-.st-skipped { color:var(--skip); background:var(--skip-bg); } .st-not-run { color:var(--muted); }
+.st-skipped { color:var(--skip); background:var(--skip-bg); } .st-error { color:var(--interp); background:var(--interp-bg); }
+.skip-reason { color:var(--muted); font-size:12.5px; margin:4px 0 0; } .st-not-run { color:var(--muted); }
 td.st-cell { text-align:center; }
 .rule-block { border-top:1px solid var(--line); margin-top:18px; padding-top:14px; }
 .rule-block > h3 { margin:0 0 4px; font-size:18px; }
@@ -77,6 +78,7 @@ pre { background:var(--wash); border:1px solid var(--line); border-radius:6px; p
 .results { margin-top:8px; font-size:13px; }
 .failure { background:var(--fail-bg); border-radius:6px; padding:8px 10px; margin-top:6px; font-size:13px; }
 .failure dt { font-weight:600; } .failure dd { margin:0 0 4px; } .failure code { white-space:pre-wrap; word-break:break-all; }
+.ph { font-family:ui-monospace,Menlo,Consolas,monospace; font-size:.9em; color:#6b3fa0; background:#f3edfb; border-radius:4px; padding:0 3px; }
 footer { color:var(--muted); font-size:12.5px; margin-top:24px; }
 @media (max-width: 900px) { .page { grid-template-columns: 1fr; } nav { position:static; max-height:none; } main { padding:16px; } }
 @media print { nav { display:none; } .page { display:block; } section.block { break-inside:avoid-page; } }
@@ -107,6 +109,14 @@ pub fn render(spec: &Spec) -> String {
     out
 }
 
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn feature_anchor(feature: &SpecFeature) -> String {
     format!("feature-{}", anchor(&feature.relative))
 }
@@ -122,8 +132,21 @@ fn rule_anchor(id: &str) -> String {
 fn nav(out: &mut String, spec: &Spec) {
     out.push_str("<nav>\n<h2>Contents</h2>\n<ol>\n");
     out.push_str("<li><a href=\"#catalogue\">Rule catalogue</a></li>\n</ol>\n");
-    out.push_str("<h2>Features</h2>\n<ol>\n");
+    // One list per top folder (`client`, `server`), so the two sides stay apart.
+    let mut group: Option<&str> = None;
     for f in &spec.features {
+        let folder = f.relative.split_once('/').map(|(dir, _)| dir).unwrap_or("");
+        if group != Some(folder) {
+            if group.is_some() {
+                out.push_str("</ol>\n");
+            }
+            group = Some(folder);
+            let heading = match folder {
+                "" => "Features".to_string(),
+                dir => format!("{} features", capitalised(dir)),
+            };
+            let _ = writeln!(out, "<h2>{}</h2>\n<ol>", esc(&heading));
+        }
         let n: usize = f.blocks.iter().map(|b| b.scenarios.len()).sum();
         let _ = writeln!(
             out,
@@ -131,6 +154,9 @@ fn nav(out: &mut String, spec: &Spec) {
             feature_anchor(f),
             esc(&f.name)
         );
+    }
+    if group.is_none() {
+        out.push_str("<ol>\n");
     }
     out.push_str("</ol>\n</nav>\n");
 }
@@ -406,7 +432,7 @@ fn scenario_card(
         if interp { " interp" } else { "" },
         scenario_anchor(feature, scenario),
         esc(scenario.keyword.trim()),
-        esc(&scenario.name)
+        with_placeholders(&scenario.name)
     );
     out.push_str("<p class=\"meta\">");
     if scenario.cites.is_empty() {
@@ -462,30 +488,46 @@ fn scenario_card(
                 out,
                 "<span class=\"chip\">{} {}</span>",
                 esc(&t.label),
-                scenario_status_chip(t.status_of(&feature.name, &scenario.name))
+                scenario_status_chip(t.status_of(feature, scenario))
             );
         }
         for t in &spec.targets {
-            for r in t
-                .results_for(&feature.name, &scenario.name)
-                .filter(|r| r.status == Status::Failed)
-            {
-                let _ = write!(
-                    out,
-                    "<dl class=\"failure\"><dt>{} — {}</dt>",
-                    esc(&t.label),
-                    esc(&r.scenario)
-                );
-                for (what, value) in [
-                    ("expected", &r.expected),
-                    ("actual", &r.actual),
-                    ("reproduce", &r.reproduce),
-                ] {
-                    if let Some(v) = results::show(value) {
-                        let _ = write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
+            for r in t.results_for(feature, scenario) {
+                match r.status {
+                    Status::Failed | Status::Error => {
+                        let _ = write!(
+                            out,
+                            "<dl class=\"failure\"><dt>{} — {} ({})</dt>",
+                            esc(&t.label),
+                            esc(&r.scenario),
+                            r.status.word()
+                        );
+                        for (what, value) in [
+                            ("step", &r.step),
+                            ("expected", &r.expected),
+                            ("actual", &r.actual),
+                            ("reason", &r.reason),
+                            ("reproduce", &r.reproduce),
+                        ] {
+                            if let Some(v) = results::show(value) {
+                                let _ =
+                                    write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
+                            }
+                        }
+                        out.push_str("</dl>");
                     }
+                    Status::Skipped => {
+                        if let Some(reason) = results::show(&r.reason) {
+                            let _ = write!(
+                                out,
+                                "<p class=\"skip-reason\">Skipped on {}: {}</p>",
+                                esc(&t.label),
+                                esc(&reason)
+                            );
+                        }
+                    }
+                    _ => {}
                 }
-                out.push_str("</dl>");
             }
         }
         out.push_str("</div>");
@@ -528,7 +570,7 @@ fn steps(out: &mut String, steps: &[SpecStep]) {
             out,
             "<li><span class=\"kw\">{}</span> {}",
             esc(&step.keyword),
-            esc(&step.text)
+            with_placeholders(&step.text)
         );
         if let Some(doc) = &step.docstring {
             let _ = write!(out, "<pre>{}</pre>", esc(doc));
@@ -560,6 +602,33 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
     out.push_str("</tbody></table>");
 }
 
+/// Step or scenario text with outline `<placeholders>` marked, so a reader sees
+/// which words the Examples table fills in.
+fn with_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        let after = &rest[open + 1..];
+        match after.find(['>', '<']) {
+            Some(close) if after.as_bytes()[close] == b'>' && close > 0 => {
+                out.push_str(&esc(&rest[..open]));
+                let _ = write!(
+                    out,
+                    "<span class=\"ph\">&lt;{}&gt;</span>",
+                    esc(&after[..close])
+                );
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(&esc(&rest[..=open]));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&esc(rest));
+    out
+}
+
 /// HTML-escape text for element content and attribute values.
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -578,6 +647,15 @@ fn esc(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn placeholders_are_marked_and_escaped() {
+        assert_eq!(
+            super::with_placeholders("push <value> & a < b"),
+            "push <span class=\"ph\">&lt;value&gt;</span> &amp; a &lt; b"
+        );
+        assert_eq!(super::with_placeholders("<>"), "&lt;&gt;");
+    }
+
     #[test]
     fn escapes_markup() {
         assert_eq!(

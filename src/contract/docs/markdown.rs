@@ -115,26 +115,46 @@ fn scenario_section(
     if !spec.targets.is_empty() {
         let _ = writeln!(out, "| Target | Status |\n|---|---|");
         for target in &spec.targets {
-            let status = target.status_of(&feature.name, &scenario.name);
+            let status = target.status_of(feature, scenario);
             let _ = writeln!(out, "| {} | {} |", cell(&target.label), status.mark());
         }
         out.push('\n');
         for target in &spec.targets {
-            for r in target
-                .results_for(&feature.name, &scenario.name)
-                .filter(|r| r.status == Status::Failed)
-            {
-                let _ = writeln!(out, "> **{}** failed `{}`", cell(&target.label), r.scenario);
-                for (what, value) in [
-                    ("expected", &r.expected),
-                    ("actual", &r.actual),
-                    ("reproduce", &r.reproduce),
-                ] {
-                    if let Some(v) = results::show(value) {
-                        let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
+            for r in target.results_for(feature, scenario) {
+                match r.status {
+                    Status::Failed | Status::Error => {
+                        let _ = writeln!(
+                            out,
+                            "> **{}** {} `{}`",
+                            cell(&target.label),
+                            r.status.word(),
+                            r.scenario
+                        );
+                        for (what, value) in [
+                            ("step", &r.step),
+                            ("expected", &r.expected),
+                            ("actual", &r.actual),
+                            ("reason", &r.reason),
+                            ("reproduce", &r.reproduce),
+                        ] {
+                            if let Some(v) = results::show(value) {
+                                let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
+                            }
+                        }
+                        out.push('\n');
                     }
+                    Status::Skipped => {
+                        if let Some(reason) = results::show(&r.reason) {
+                            let _ = writeln!(
+                                out,
+                                "Skipped on {}: {}\n",
+                                inline(&target.label),
+                                inline(&reason)
+                            );
+                        }
+                    }
+                    _ => {}
                 }
-                out.push('\n');
             }
         }
     }

@@ -9,6 +9,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::spec::{SpecFeature, SpecScenario};
+
 /// One JSON report, as written by `--json FILE`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -31,6 +33,31 @@ pub struct CaseResult {
     pub expected: Option<serde_json::Value>,
     pub actual: Option<serde_json::Value>,
     pub reproduce: Option<serde_json::Value>,
+    /// The step that failed, when the report says.
+    pub step: Option<serde_json::Value>,
+    /// Why a scenario was skipped (or what broke, for an error).
+    pub reason: Option<serde_json::Value>,
+    /// Where the scenario is written (`features/server/pull.feature:12`), when the report says.
+    pub location: Option<String>,
+}
+
+impl CaseResult {
+    /// Whether this result is about `scenario` of `feature`. A result that
+    /// says where its scenario is written is matched by that alone (its line
+    /// must fall inside the scenario, example rows included); one that does
+    /// not is matched by feature name and scenario name, an outline's name
+    /// with each example row filled in.
+    pub fn belongs_to(&self, feature: &SpecFeature, scenario: &SpecScenario) -> bool {
+        if let Some((path, line)) = self.location.as_deref().and_then(|l| l.rsplit_once(':')) {
+            if let Ok(line) = line.trim().parse::<usize>() {
+                let path = path.replace('\\', "/");
+                let wanted = format!("{}.feature", feature.relative);
+                let same_file = path == wanted || path.ends_with(&format!("/{wanted}"));
+                return same_file && (scenario.line..scenario.end_line).contains(&line);
+            }
+        }
+        self.feature.trim() == feature.name.trim() && scenario.is_named(&self.scenario)
+    }
 }
 
 /// A scenario's (or rule's) outcome on one target. Ordered from least to most
@@ -44,6 +71,8 @@ pub enum Status {
     NotRun,
     Skipped,
     Passed,
+    /// The harness broke while running it: neither a pass nor the target's fault.
+    Error,
     Failed,
 }
 
@@ -58,6 +87,7 @@ impl From<Option<String>> for Status {
             Some("passed") => Status::Passed,
             Some("failed") => Status::Failed,
             Some("skipped") => Status::Skipped,
+            Some("error") => Status::Error,
             _ => Status::NotRun,
         }
     }
@@ -69,6 +99,7 @@ impl Status {
             Status::NotRun => "not run",
             Status::Skipped => "skipped",
             Status::Passed => "passed",
+            Status::Error => "error",
             Status::Failed => "failed",
         }
     }
@@ -79,11 +110,13 @@ impl Status {
             Status::NotRun => "—",
             Status::Skipped => "skipped",
             Status::Passed => "✅ passed",
+            Status::Error => "⚠️ error",
             Status::Failed => "❌ failed",
         }
     }
 
-    /// Combine two outcomes for the same cell: failed beats passed beats skipped beats not run.
+    /// Combine two outcomes for the same cell: failed beats error beats passed
+    /// beats skipped beats not run.
     pub fn combine(self, other: Status) -> Status {
         self.max(other)
     }
@@ -100,66 +133,23 @@ pub struct TargetResults {
 
 impl TargetResults {
     /// The results for one scenario of one feature. An outline runs once per
-    /// example row and its reported names carry the row's values in place of
-    /// `<placeholders>`, so those match too.
+    /// example row, so it can have several.
     pub fn results_for<'a>(
         &'a self,
-        feature: &'a str,
-        scenario: &'a str,
+        feature: &'a SpecFeature,
+        scenario: &'a SpecScenario,
     ) -> impl Iterator<Item = &'a CaseResult> + 'a {
-        self.report.results.iter().filter(move |r| {
-            r.feature.trim() == feature.trim() && name_matches(scenario, &r.scenario)
-        })
+        self.report
+            .results
+            .iter()
+            .filter(move |r| r.belongs_to(feature, scenario))
     }
 
     /// Combined status of one scenario on this target.
-    pub fn status_of(&self, feature: &str, scenario: &str) -> Status {
+    pub fn status_of(&self, feature: &SpecFeature, scenario: &SpecScenario) -> Status {
         self.results_for(feature, scenario)
             .fold(Status::NotRun, |acc, r| acc.combine(r.status))
     }
-}
-
-/// Whether a reported scenario name belongs to the scenario written as
-/// `written`: equal, or equal once `<placeholder>`s stand for any text.
-pub fn name_matches(written: &str, reported: &str) -> bool {
-    let written = written.trim();
-    let reported = reported.trim();
-    if written == reported {
-        return true;
-    }
-    if !written.contains('<') {
-        return false;
-    }
-    // Split the written name into literal pieces around <placeholders>.
-    let mut pieces = Vec::new();
-    let mut rest = written;
-    while let Some(open) = rest.find('<') {
-        match rest[open..].find('>') {
-            Some(close) => {
-                pieces.push(&rest[..open]);
-                rest = &rest[open + close + 1..];
-            }
-            None => break,
-        }
-    }
-    pieces.push(rest);
-    let mut at = 0;
-    for (i, piece) in pieces.iter().enumerate() {
-        if i == 0 {
-            if !reported.starts_with(piece) {
-                return false;
-            }
-            at = piece.len();
-        } else if i == pieces.len() - 1 {
-            return reported.len() >= at + piece.len() && reported[at..].ends_with(piece);
-        } else {
-            match reported[at..].find(piece) {
-                Some(found) => at += found + piece.len(),
-                None => return false,
-            }
-        }
-    }
-    true
 }
 
 /// Read one report file. The error names the file and says what is wrong
@@ -246,17 +236,6 @@ mod tests {
         );
         assert_eq!(r.results[1].status, Status::NotRun);
         assert_eq!(r.conformant, None);
-    }
-
-    #[test]
-    fn outline_names_match_with_placeholders() {
-        assert!(name_matches("Push <value> reads back", "Push 0 reads back"));
-        assert!(name_matches("<a> and <b>", "1 and 2"));
-        assert!(!name_matches(
-            "Push <value> reads back",
-            "Pull 0 reads back"
-        ));
-        assert!(!name_matches("Push reads back", "Push 0 reads back"));
     }
 
     #[test]

@@ -149,6 +149,9 @@ pub struct SpecScenario {
     pub keyword: String,
     pub name: String,
     pub line: usize,
+    /// The line where the next scenario or `Rule:` of the file starts (or
+    /// `usize::MAX`): the scenario's steps and example rows lie before it.
+    pub end_line: usize,
     pub description: Option<String>,
     /// Tags written on the scenario itself and on its `Examples:`.
     pub tags: Vec<String>,
@@ -171,6 +174,28 @@ impl SpecScenario {
             }
         }
         out
+    }
+
+    /// Whether a report's scenario name is this scenario's: its name as
+    /// written, or for an outline, its name with one example row's values in
+    /// place of the `<placeholders>` (how runners name each row's run).
+    pub fn is_named(&self, reported: &str) -> bool {
+        let reported = reported.trim();
+        if self.name.trim() == reported {
+            return true;
+        }
+        self.examples.iter().any(|ex| {
+            let Some((header, rows)) = ex.table.split_first() else {
+                return false;
+            };
+            rows.iter().any(|row| {
+                let mut name = self.name.clone();
+                for (key, value) in header.iter().zip(row) {
+                    name = name.replace(&format!("<{key}>"), value);
+                }
+                name.trim() == reported
+            })
+        })
     }
 
     /// Whether this is an outline with example rows.
@@ -383,6 +408,26 @@ fn flatten(file: &FeatureFile, feature: gherkin::Feature) -> SpecFeature {
         });
     }
     blocks.sort_by_key(|b| b.line);
+    // Tags sit above their keyword, so a scenario ends a little before the next
+    // keyword line; locations point at keyword lines, so this is close enough.
+    let mut starts: Vec<usize> = blocks
+        .iter()
+        .filter(|b| b.name.is_some())
+        .map(|b| b.line)
+        .chain(
+            blocks
+                .iter()
+                .flat_map(|b| b.scenarios.iter().map(|s| s.line)),
+        )
+        .collect();
+    starts.sort_unstable();
+    for scenario in blocks.iter_mut().flat_map(|b| b.scenarios.iter_mut()) {
+        scenario.end_line = starts
+            .iter()
+            .copied()
+            .find(|&l| l > scenario.line)
+            .unwrap_or(usize::MAX);
+    }
     SpecFeature {
         path: file.path.clone(),
         relative: file.relative.clone(),
@@ -414,6 +459,7 @@ fn scenario(s: &gherkin::Scenario, rule_tags: &[String], feature_tags: &[String]
         keyword: s.keyword.clone(),
         name: s.name.clone(),
         line: s.position.line,
+        end_line: usize::MAX,
         description: clean(&s.description),
         tags,
         cites,
@@ -493,6 +539,20 @@ mod tests {
         let s = &f.blocks[0].scenarios[0];
         assert_eq!(s.cites, vec!["S-PULL-3", "S-PULL-1", "S-CT-1"]);
         assert_eq!(s.labels(&f, &f.blocks[0]), vec!["slow", "booklore"]);
+    }
+
+    #[test]
+    fn outline_names_are_filled_from_example_rows() {
+        let f = parse(&file(
+            "Feature: F\n  @S-PULL-3\n  Scenario Outline: Push <value> of <kind>\n    Given <value>\n\n    Examples:\n      | value | kind |\n      | 0     | zero |\n      | 1     | one  |\n",
+        ))
+        .expect("parses");
+        let s = &f.blocks[0].scenarios[0];
+        assert!(s.is_named("Push <value> of <kind>"));
+        assert!(s.is_named("Push 0 of zero"));
+        assert!(s.is_named("Push 1 of one"));
+        assert!(!s.is_named("Push 1 of zero"));
+        assert!(!s.is_named("Push anything"));
     }
 
     #[test]

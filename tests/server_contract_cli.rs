@@ -1,0 +1,104 @@
+//! `kosync-contract verify-server` as a user runs it: exit codes, the text
+//! report, the JSON and JUnit files, and one clear line when it cannot work.
+
+use assert_cmd::Command;
+
+fn verify_server() -> Command {
+    let mut cmd = Command::cargo_bin("kosync-contract").expect("binary");
+    cmd.arg("verify-server");
+    cmd
+}
+
+#[test]
+fn the_built_in_server_is_conformant_and_reports_are_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let output = verify_server()
+        .args(["--cases", "32", "--seed", "9", "--json"])
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("Feature: Pulling progress"), "{stdout}");
+    assert!(
+        stdout.contains("ok   [S-PULL-2] An unread book is not found"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("seed 9"), "{stdout}");
+    assert!(stdout.contains(": conformant"), "{stdout}");
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("valid JSON");
+    assert_eq!(report["conformant"], true);
+    assert_eq!(report["dialect"], "booklore");
+    let results = report["results"].as_array().expect("results");
+    assert!(results.len() > 40);
+    assert!(results.iter().all(|r| r["status"] == "passed"));
+    assert!(results
+        .iter()
+        .all(|r| r["rules"].as_array().is_some_and(|a| !a.is_empty())));
+
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.starts_with("<?xml"));
+    assert!(
+        xml.contains("<testcase name=\"[S-PULL-2] An unread book is not found\""),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<testcase ").count(), results.len());
+}
+
+#[test]
+fn the_kosync_dialect_is_conformant_too() {
+    let output = verify_server()
+        .args(["--dialect", "kosync", "--cases", "16"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("[K-PULL-1]"), "{stdout}");
+    assert!(!stdout.contains("[S-PULL-2]"), "{stdout}");
+}
+
+#[test]
+fn an_unreachable_server_is_exit_2_said_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let output = verify_server()
+        .args([
+            "--base-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--user",
+            "u",
+            "--password",
+            "p",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot reach the server"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn bad_usage_is_exit_2_with_the_reason() {
+    for (args, needle) in [
+        (vec!["--document", "not-a-hash"], "--document"),
+        (vec!["--tags", "@a and ("], "tag expression"),
+        (vec!["--dialect", "calibre"], "calibre"),
+        (vec!["--base-url", "http://localhost:1"], "--user"),
+        (vec!["--user", "alice", "--password", "p"], "--base-url"),
+        (vec!["--timeout-ms", "0"], "--timeout-ms"),
+    ] {
+        let output = verify_server().args(&args).output().expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
