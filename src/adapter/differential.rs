@@ -19,6 +19,7 @@
 //! process handling (`subprocess`).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use proptest::prelude::*;
@@ -29,7 +30,7 @@ use serde_json::{json, Value};
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
 use crate::contract::catalogue::{self, Level};
 use crate::contract::report::{CaseResult, Status};
-use crate::model::sim::{self, Fault as SimFault, SimServer};
+use crate::model::sim::SimServer;
 use crate::model::{
     floor4, Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
     HttpRequest, Mutant, Position, Profile, QueueCounts, Settings, SettingsPatch, DEBOUNCE_SECONDS,
@@ -383,6 +384,9 @@ pub fn reference_trace(case: &Case, mutant: Option<Mutant>) -> Trace {
         &protocol::key_for_password(PASSWORD),
         CLOCK_START,
     );
+    // Scripted failures are played here, not by the simulator, with the fake
+    // server's meaning: a failed request is not processed, nothing is stored.
+    let mut faults: VecDeque<ServerFailure> = VecDeque::new();
     let mut trace = Vec::with_capacity(case.steps.len());
     for step in &case.steps {
         let mut seen = StepTrace {
@@ -391,40 +395,72 @@ pub fn reference_trace(case: &Case, mutant: Option<Mutant>) -> Trace {
         };
         match step {
             Step::Reader { event } => {
-                let before = server.journal.len();
-                let effects = sim::drive(&mut client, &mut server, event.clone());
-                seen.requests = server.journal[before..]
-                    .iter()
-                    .map(|x| wire_from_model(&x.request, &x.outcome))
-                    .collect();
+                let (effects, requests) = drive(&mut client, &mut server, &mut faults, event);
+                seen.requests = requests;
                 seen.effects = effects.into_iter().filter(is_user_visible).collect();
                 seen.queue = client.queue();
             }
             Step::RemoteProgress { document, position } => {
-                server.answer(&HttpRequest {
-                    id: 0,
-                    method: "PUT".to_string(),
-                    path: Dialect::BookLore.push_path(),
-                    headers: vec![
-                        (HEADER_AUTH_USER.to_string(), USER.to_string()),
-                        (
-                            HEADER_AUTH_KEY.to_string(),
-                            protocol::key_for_password(PASSWORD),
-                        ),
-                    ],
-                    body: Some(other_device_push(document, position)),
-                });
+                if faults.pop_front().is_none() {
+                    server.hold(document, position.percentage, &position.progress);
+                }
             }
-            Step::ServerFails { failure } => server.faults.push_back(match failure {
-                ServerFailure::Status(status) => SimFault::Status(*status),
-                ServerFailure::Dropped => SimFault::Transport,
-                ServerFailure::Garbage => SimFault::Garbage,
-            }),
+            Step::ServerFails { failure } => faults.push_back(*failure),
         }
         trace.push(seen);
     }
     trace
 }
+
+/// Feed `event` to the model and answer every request it makes, in order,
+/// until none is outstanding; like `sim::drive`, with the scripted failures
+/// applied first. Returns the user-visible effects and the requests as sent.
+fn drive(
+    client: &mut Client,
+    server: &mut SimServer,
+    faults: &mut VecDeque<ServerFailure>,
+    event: &Event,
+) -> (Vec<Effect>, Vec<WireRequest>) {
+    if let Event::TimePassed { seconds } = event {
+        server.clock = server
+            .clock
+            .saturating_add(i64::try_from(*seconds).unwrap_or(i64::MAX));
+    }
+    let mut effects = client.handle(event.clone());
+    let mut requests = Vec::new();
+    let mut next = 0;
+    // Bounded so a broken (mutant) model cannot loop forever.
+    while next < effects.len() && requests.len() < MAX_REQUESTS_PER_STEP {
+        if let Effect::Http(request) = &effects[next] {
+            let request = request.clone();
+            let outcome = match faults.pop_front() {
+                Some(ServerFailure::Status(status)) => HttpOutcome::Response {
+                    status,
+                    body: json!({"message": "fault injected"}).to_string(),
+                },
+                Some(ServerFailure::Dropped) => HttpOutcome::TransportError {
+                    message: "connection dropped".to_string(),
+                },
+                Some(ServerFailure::Garbage) => HttpOutcome::Response {
+                    status: 200,
+                    body: GARBAGE_BODY.to_string(),
+                },
+                None => server.answer(&request),
+            };
+            requests.push(wire_from_model(&request, &outcome));
+            let more = client.handle(Event::HttpCompleted {
+                id: request.id,
+                outcome,
+            });
+            effects.extend(more);
+        }
+        next += 1;
+    }
+    (effects, requests)
+}
+
+/// More requests than this for one step means a broken client, not a busy one.
+const MAX_REQUESTS_PER_STEP: usize = 10_000;
 
 fn other_device_push(document: &str, position: &Position) -> Value {
     json!({
