@@ -43,10 +43,13 @@ pub const DEFAULT_CASES: u32 = 200;
 /// Seed `verify-client` uses unless told (`--seed`): fixed, so a CI run is reproducible.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// The account every differential case uses.
+/// The account every differential case uses: user name,
 pub const USER: &str = "reader";
+/// its password (the client sends its MD5),
 pub const PASSWORD: &str = "differential-secret";
+/// and the device name and id the client puts in its pushes.
 pub const DEVICE: &str = "kosync-contract differential";
+/// See [`DEVICE`].
 pub const DEVICE_ID: &str = "D1FF0000D1FF0000D1FF0000D1FF0000";
 /// Virtual time at the start of every case (2023-11-14).
 pub const CLOCK_START: i64 = 1_700_000_000;
