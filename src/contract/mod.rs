@@ -6,6 +6,7 @@ mod client_steps_then;
 pub mod client_world;
 pub mod docs;
 pub mod gate;
+pub mod hash_world;
 pub mod report;
 pub mod runner;
 pub mod server_cli;

@@ -318,7 +318,7 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
                         out,
                         "<li><a href=\"#{}\">{}</a></li>",
                         scenario_anchor(r.feature, r.scenario),
-                        esc(&r.scenario.name)
+                        with_placeholders(&r.scenario.name)
                     );
                 }
                 out.push_str("</ul>");
