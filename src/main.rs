@@ -27,8 +27,6 @@ enum Command {
     },
     /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
     Adapter(kosync_contract::adapter::stdio::AdapterArgs),
-    /// Run the client features (and the differential run) against the model or `--adapter CMD`.
-    VerifyClient(contract::client_cli::VerifyClientArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
     /// Render the features as a readable spec: Markdown per feature plus one HTML page.
@@ -37,6 +35,11 @@ enum Command {
     Rules(contract::docs::RulesArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
     VerifyServer(contract::server_cli::VerifyServerArgs),
+    /// Verify a client against the contract (the reference model without --adapter):
+    /// the client features, then the differential run.
+    VerifyClient(contract::client_cli::VerifyClientArgs),
+    /// Verify both sides against the built-in targets and print one summary.
+    Verify(contract::verify_cli::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,11 +47,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Hash { files } => hash_files(&files),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
-        Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
         Command::Serve(args) => server::cli::run(args),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
         Command::VerifyServer(args) => contract::server_cli::run(args),
+        Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
+        Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
     }
 }
 

@@ -11,7 +11,7 @@ Feature: Conflict strategy
     And Wi-Fi is connected
 
   @C-CONF-1 @C-CONF-2
-  Rule: C-CONF-1, C-CONF-2 — each direction has its own strategy; the defaults are newer Prompt and older Disable
+  Rule: Each direction has its own strategy; the defaults are newer Prompt and older Disable
 
     Scenario Outline: With default strategies, remote <remote> against local 50% is the <direction> direction
       Given the conflict strategies are left at their defaults
@@ -34,7 +34,7 @@ Feature: Conflict strategy
       And the user is not asked anything
 
   @C-CONF-3
-  Rule: C-CONF-3 — Silently applies the remote position without asking
+  Rule: Silently applies the remote position without asking
 
     Scenario Outline: Silently, <direction> direction
       Given "Sync to a <direction> state" is set to Silently
@@ -49,7 +49,7 @@ Feature: Conflict strategy
         | older     | 0.20   | 20%            |
 
   @C-CONF-4
-  Rule: C-CONF-4 — Prompt asks; the remote position is applied only if the user confirms
+  Rule: Prompt asks; the remote position is applied only if the user confirms
 
     Scenario Outline: Prompt, <direction> direction, the user <answer>
       Given "Sync to a <direction> state" is set to Prompt
@@ -68,7 +68,7 @@ Feature: Conflict strategy
         | older     | 0.20   | 20%            | declines | 50%   |
 
   @C-CONF-5
-  Rule: C-CONF-5 — Disable never applies that direction and asks nothing
+  Rule: Disable never applies that direction and asks nothing
 
     Scenario Outline: Disable, <direction> direction
       Given "Sync to a <direction> state" is set to Disable
@@ -84,7 +84,7 @@ Feature: Conflict strategy
         | older     | newer | 0.20   |
 
   @C-CONF-6
-  Rule: C-CONF-6 (interpretation) — direction compares percentages; equal when floored to 4 decimals or when the markers are identical
+  Rule: Interpretation: direction compares percentages; equal when floored to 4 decimals or when the markers are identical
     Interpretation: the source does not say how "ahead" and "behind" are
     decided. The contract compares `percentage` (KOReader's built-in sync
     compares timestamps instead; a profile may declare that). Positions whose

@@ -10,7 +10,7 @@ Feature: Debounced page-triggered uploads
     And "Periodically sync every # pages" is set to 5
 
   @C-PUSH-6
-  Rule: C-PUSH-6 — no page-triggered upload starts less than 25 s after the previous upload
+  Rule: No page-triggered upload starts less than 25 s after the previous upload
 
     Scenario Outline: A periodic snapshot <wait> seconds after the open upload
       Given the reader has book A open at 20%
@@ -43,7 +43,7 @@ Feature: Debounced page-triggered uploads
       Then no push reaches the server
 
   @C-PUSH-7
-  Rule: C-PUSH-7 (interpretation) — a page-triggered upload inside the window is skipped, not delayed; open, close, rating and Sync Pending Now are not debounced
+  Rule: Interpretation: a page-triggered upload inside the window is skipped, not delayed; open, close, rating and Sync Pending Now are not debounced
     Interpretation: the source gives the 25 s minimum but not what happens to
     an upload that falls inside it. The contract reads it as skipped: nothing
     fires when the window ends, the snapshot stays queued and goes out with

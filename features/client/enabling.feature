@@ -8,7 +8,7 @@ Feature: Enabling progress sync
   defaults, so the switch is off unless a step turns it on.
 
   @C-EN-1
-  Rule: C-EN-1 — with sync disabled no progress pull or push is ever sent
+  Rule: With sync disabled no progress pull or push is ever sent
 
     Scenario: A whole reading session with sync disabled sends nothing
       Given progress sync is disabled
@@ -40,7 +40,7 @@ Feature: Enabling progress sync
       Then no request reaches the server
 
   @C-EN-2
-  Rule: C-EN-2 (interpretation) — sync is off until enabled; while off nothing is queued and earlier items stay untouched
+  Rule: Interpretation: sync is off until enabled; while off nothing is queued and earlier items stay untouched
     Interpretation: the page asks the user to enable the feature, so a fresh
     client starts with it off. A disabled client queues no new snapshots, and
     snapshots it queued while it was on stay queued, neither sent nor dropped,

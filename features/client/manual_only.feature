@@ -10,7 +10,7 @@ Feature: Manual only (cache everything)
     And "Manual only" is on
 
   @C-MAN-1
-  Rule: C-MAN-1 — with Manual only on, snapshots are still queued locally
+  Rule: With Manual only on, snapshots are still queued locally
 
     Scenario: Open, periodic and close snapshots all queue up
       Given "Periodically sync every # pages" is set to 5
@@ -20,7 +20,7 @@ Feature: Manual only (cache everything)
       Then the queue summary reads 4P
 
   @C-MAN-2
-  Rule: C-MAN-2 — with Manual only on, no upload is attempted automatically
+  Rule: With Manual only on, no upload is attempted automatically
 
     Scenario: A reading session uploads nothing by itself
       Given "Periodically sync every # pages" is set to 5
@@ -37,7 +37,7 @@ Feature: Manual only (cache everything)
       And the queue summary reads 5P
 
   @C-MAN-3
-  Rule: C-MAN-3 — with Manual only on, Sync Pending Now uploads
+  Rule: With Manual only on, Sync Pending Now uploads
 
     Scenario: Sync Pending Now sends the cached snapshots
       Given the reader has book A open at 20%
@@ -49,7 +49,7 @@ Feature: Manual only (cache everything)
       And the server holds progress 30% for book A
 
   @C-MAN-4
-  Rule: C-MAN-4 (interpretation) — Manual only also suppresses automatic pulls
+  Rule: Interpretation: Manual only also suppresses automatic pulls
     Interpretation: "cache everything" is read as no automatic traffic at
     all, so neither opening nor waking up pulls while Manual only is on.
 

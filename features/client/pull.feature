@@ -10,7 +10,7 @@ Feature: Pulling remote progress
     And Wi-Fi is connected
 
   @C-PULL-1
-  Rule: C-PULL-1 — with "Pull progress on book open" on (the default), opening a book with Wi-Fi connected pulls its progress
+  Rule: With "Pull progress on book open" on (the default), opening a book with Wi-Fi connected pulls its progress
 
     @C-PULL-2
     Scenario Outline: "<toggle>" is On by default
@@ -32,7 +32,7 @@ Feature: Pulling remote progress
       And a pull for book B reaches the server
 
   @C-PULL-2
-  Rule: C-PULL-2 — with "Pull progress on resume" on (the default), waking with a book open and Wi-Fi connected pulls its progress
+  Rule: With "Pull progress on resume" on (the default), waking with a book open and Wi-Fi connected pulls its progress
 
     Scenario: Waking up pulls the open book
       Given the reader has book A open at 20%
@@ -48,7 +48,7 @@ Feature: Pulling remote progress
       Then the user is asked whether to jump to 70%
 
   @C-PULL-3
-  Rule: C-PULL-3 — no pull without Wi-Fi, and the client does not turn Wi-Fi on to pull
+  Rule: No pull without Wi-Fi, and the client does not turn Wi-Fi on to pull
 
     Scenario: Opening a book offline pulls nothing
       Given Wi-Fi is disconnected
@@ -72,7 +72,7 @@ Feature: Pulling remote progress
       Then no pull reaches the server
 
   @C-PULL-4
-  Rule: C-PULL-4 — with a pull toggle off, that event pulls nothing
+  Rule: With a pull toggle off, that event pulls nothing
 
     Scenario: "Pull progress on book open" off
       Given "Pull progress on book open" is off
@@ -95,7 +95,7 @@ Feature: Pulling remote progress
       Then a pull for book A reaches the server
 
   @C-PULL-5
-  Rule: C-PULL-5 — a 404 from the pull endpoint is normal: no error, no prompt, the local position stays, reading continues
+  Rule: A 404 from the pull endpoint is normal: no error, no prompt, the local position stays, reading continues
 
     Scenario: A book never synced before
       Given the server has no progress for book A
@@ -124,7 +124,7 @@ Feature: Pulling remote progress
       And no error is shown
 
   @C-PULL-6
-  Rule: C-PULL-6 — any other failed pull leaves the local position alone and prompts nothing
+  Rule: Any other failed pull leaves the local position alone and prompts nothing
     Both strategies are Silently here, so a client that took a failed pull
     for some remote position would visibly move the reader.
 
@@ -149,7 +149,7 @@ Feature: Pulling remote progress
         | an empty body        |
 
   @C-PULL-7
-  Rule: C-PULL-7 (interpretation) — on open, the pull goes out before the open snapshot is uploaded
+  Rule: Interpretation: on open, the pull goes out before the open snapshot is uploaded
     Interpretation: the source lists both "pull on open" and "queue a snapshot
     on open" without an order. Pulling first means the server's position is
     read before this device's open snapshot overwrites it.

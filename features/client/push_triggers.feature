@@ -11,7 +11,7 @@ Feature: When progress is pushed
     Given progress sync is enabled
 
   @C-PUSH-1
-  Rule: C-PUSH-1 — opening a book queues a progress snapshot
+  Rule: Opening a book queues a progress snapshot
 
     Scenario: Opening a book offline leaves one snapshot in the queue
       Given Wi-Fi is disconnected
@@ -25,7 +25,7 @@ Feature: When progress is pushed
       And View Pending Sessions shows 0 pending and 1 synced
 
   @C-PUSH-2
-  Rule: C-PUSH-2 — closing a book queues a progress snapshot
+  Rule: Closing a book queues a progress snapshot
 
     Scenario: Closing a book offline adds a snapshot
       Given Wi-Fi is disconnected
@@ -41,7 +41,7 @@ Feature: When progress is pushed
       Then a push for book A at 23% reaches the server
 
   @C-PUSH-3
-  Rule: C-PUSH-3 — with periodic updates on, every N page turns queue a snapshot and the count restarts
+  Rule: With periodic updates on, every N page turns queue a snapshot and the count restarts
 
     Scenario Outline: "Periodically sync every # pages" is <N> by default
       Given Wi-Fi is disconnected
@@ -77,7 +77,7 @@ Feature: When progress is pushed
       Then the queue summary reads 5P
 
   @C-PUSH-4
-  Rule: C-PUSH-4 — N is at least 1: a lower value is refused with a clear error and the old value stays
+  Rule: N is at least 1: a lower value is refused with a clear error and the old value stays
 
     Scenario Outline: Setting N to <value> is refused
       Given Wi-Fi is disconnected
@@ -106,7 +106,7 @@ Feature: When progress is pushed
       Then the queue summary reads 2P
 
   @C-PUSH-5
-  Rule: C-PUSH-5 — with periodic updates off, page turns queue nothing; open and close still queue
+  Rule: With periodic updates off, page turns queue nothing; open and close still queue
 
     Scenario: Periodic updates off
       Given Wi-Fi is disconnected
@@ -128,7 +128,7 @@ Feature: When progress is pushed
       Then a push for book A at 50% reaches the server
 
   @C-PUSH-8
-  Rule: C-PUSH-8 (interpretation) — outside Manual only a new snapshot is uploaded at once when Wi-Fi is connected; offline it waits
+  Rule: Interpretation: outside Manual only a new snapshot is uploaded at once when Wi-Fi is connected; offline it waits
     Interpretation: "queued and uploaded" is read as: queue the snapshot, then
     upload the pending items right away when Wi-Fi is up (page-triggered ones
     subject to the debounce); offline the snapshot simply waits in the queue.

@@ -10,7 +10,7 @@ Feature: The pending queue and retries
     And Wi-Fi is connected
 
   @C-Q-1
-  Rule: C-Q-1 — every snapshot goes through the local pending queue
+  Rule: Every snapshot goes through the local pending queue
 
     Scenario: An uploaded snapshot is counted as synced
       When the reader opens book A at 20%
@@ -22,7 +22,7 @@ Feature: The pending queue and retries
       Then View Pending Sessions shows 1 pending and 0 synced
 
   @C-Q-2
-  Rule: C-Q-2 — Sync Pending Now uploads the pending progress items
+  Rule: Sync Pending Now uploads the pending progress items
 
     Scenario: Sync Pending Now sends what the debounce held back
       Given "Periodically sync every # pages" is set to 5
@@ -45,7 +45,7 @@ Feature: The pending queue and retries
       And the server holds progress 70% for book B
 
   @C-Q-3
-  Rule: C-Q-3 — a failed upload stays queued and is retried on a later run, never dropped
+  Rule: A failed upload stays queued and is retried on a later run, never dropped
 
     Scenario Outline: The upload fails with <failure>, then succeeds on the next run
       Given the server answers the next push with <failure>
@@ -79,7 +79,7 @@ Feature: The pending queue and retries
       And the server holds progress 70% for book B
 
   @C-Q-4
-  Rule: C-Q-4 — queue summaries count progress items with the letter P
+  Rule: Queue summaries count progress items with the letter P
 
     Scenario Outline: <n> snapshots waiting read <summary>
       Given Wi-Fi is disconnected
@@ -96,7 +96,7 @@ Feature: The pending queue and retries
         | 4 | 20    | 4P      |
 
   @C-Q-5
-  Rule: C-Q-5 — View Pending Sessions shows pending and synced counts; a successful upload moves an item from pending to synced
+  Rule: View Pending Sessions shows pending and synced counts; a successful upload moves an item from pending to synced
 
     Scenario: Items move from pending to synced as they upload
       Given Wi-Fi is disconnected

@@ -7,7 +7,7 @@ Feature: Set book to read on rating
     Given progress sync is enabled
 
   @C-RATE-1
-  Rule: C-RATE-1 — with the setting on, a rating queues a snapshot at 100% for that book
+  Rule: With the setting on, a rating queues a snapshot at 100% for that book
 
     Scenario: Rating a book online pushes it as finished
       Given Wi-Fi is connected
@@ -28,7 +28,7 @@ Feature: Set book to read on rating
       Then the server holds progress 100% for book A
 
   @C-RATE-2
-  Rule: C-RATE-2 — with the setting off, a rating queues no progress
+  Rule: With the setting off, a rating queues no progress
 
     Scenario Outline: A <stars>-star rating with the setting off
       Given Wi-Fi is disconnected

@@ -12,7 +12,7 @@ Feature: Safety of reading progress
     Given progress sync is enabled
 
   @C-SAFE-1
-  Rule: C-SAFE-1 — no snapshot is lost: each stays pending until a 2xx accepts it
+  Rule: No snapshot is lost: each stays pending until a 2xx accepts it
 
     Scenario: Failures and drops in a row lose nothing
       Given Wi-Fi is connected
@@ -31,7 +31,7 @@ Feature: Safety of reading progress
       And the server holds progress 25% for book A
 
   @C-SAFE-2
-  Rule: C-SAFE-2 — uploads keep each document's order: the server ends with each document's latest snapshot
+  Rule: Uploads keep each document's order: the server ends with each document's latest snapshot
 
     Scenario: Three snapshots of one book uploaded together
       Given Wi-Fi is disconnected
@@ -57,7 +57,7 @@ Feature: Safety of reading progress
       And the server holds progress 70% for book B
 
   @C-SAFE-3
-  Rule: C-SAFE-3 — a snapshot accepted once is not uploaded again
+  Rule: A snapshot accepted once is not uploaded again
 
     Scenario: Sync Pending Now after everything went out sends nothing
       Given Wi-Fi is connected
@@ -77,7 +77,7 @@ Feature: Safety of reading progress
       And View Pending Sessions shows 0 pending and 2 synced
 
   @C-SAFE-4
-  Rule: C-SAFE-4 — nothing at all is sent while Wi-Fi is disconnected
+  Rule: Nothing at all is sent while Wi-Fi is disconnected
 
     Scenario: A whole session offline
       Given Wi-Fi is disconnected
@@ -105,7 +105,7 @@ Feature: Safety of reading progress
       And the queue summary reads 2P
 
   @C-SAFE-5
-  Rule: C-SAFE-5 — Sync Pending Now offline sends nothing and keeps every item queued
+  Rule: Sync Pending Now offline sends nothing and keeps every item queued
 
     Scenario: Sync Pending Now while offline
       Given Wi-Fi is disconnected

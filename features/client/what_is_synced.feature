@@ -10,7 +10,7 @@ Feature: What progress sync sends
     And Wi-Fi is connected
 
   @C-WIRE-1
-  Rule: C-WIRE-1 — a pull is GET {base}/api/koreader/syncs/progress/{document}
+  Rule: A pull is GET {base}/api/koreader/syncs/progress/{document}
 
     Scenario: Opening a book pulls its progress from the document's URL
       When the reader opens book A at 20%
@@ -18,7 +18,7 @@ Feature: What progress sync sends
       And every pull uses GET on /api/koreader/syncs/progress/ followed by the document hash
 
   @C-WIRE-2
-  Rule: C-WIRE-2 — a push is PUT {base}/api/koreader/syncs/progress with document, percentage, progress, timestamp, device, device_id
+  Rule: A push is PUT {base}/api/koreader/syncs/progress with document, percentage, progress, timestamp, device, device_id
 
     Scenario: The open snapshot is pushed with every field
       When the reader opens book A at 20%
@@ -27,7 +27,7 @@ Feature: What progress sync sends
       And every push is a JSON object with document, percentage, progress, timestamp, device and device_id
 
   @C-WIRE-3
-  Rule: C-WIRE-3 — documents are named by their KOReader partial-MD5 hash and snapshots are keyed by it
+  Rule: Documents are named by their KOReader partial-MD5 hash and snapshots are keyed by it
 
     Scenario: Two books are pushed under their own hashes
       When the reader opens book A at 20%
@@ -38,7 +38,7 @@ Feature: What progress sync sends
       And the server holds progress 60% for book B
 
   @C-WIRE-4
-  Rule: C-WIRE-4 — every request carries x-auth-user and x-auth-key (MD5 of the password); the password itself is never sent
+  Rule: Every request carries x-auth-user and x-auth-key (MD5 of the password); the password itself is never sent
 
     Scenario: Pull and push both authenticate with the key, never the password
       Given the server holds progress 0.50 for book A
@@ -49,7 +49,7 @@ Feature: What progress sync sends
       And the password never appears in any request
 
   @C-WIRE-5
-  Rule: C-WIRE-5 — percentage is a number in [0, 1], progress a string, timestamp whole seconds since the epoch
+  Rule: Percentage is a number in [0, 1], progress a string, timestamp whole seconds since the epoch
 
     Scenario Outline: A snapshot at <position> is well-typed
       When the reader opens book A at <position>

@@ -241,23 +241,26 @@ async fn pages_per_sync_when(w: &mut ClientWorld, step: &Step, pages: i64) {
 }
 
 /// A `Given` setting the client refused is a broken precondition, not a pass.
+/// Only the effects of the change just sent count (before the client starts,
+/// a change is not an event and cannot be refused).
 fn refuse_if_rejected(w: &ClientWorld, what: &str) {
-    let rejected = w.effects_since_mark().find_map(|e| match e {
-        crate::model::Effect::SettingsRejected { field, reason } => {
+    let Some(last) = w.events.len().checked_sub(1) else {
+        return;
+    };
+    if !matches!(w.events.get(last), Some(Event::SettingsChanged { .. })) {
+        return;
+    }
+    let rejected = w.effects.iter().find_map(|(at, e)| match e {
+        crate::model::Effect::SettingsRejected { field, reason } if *at == last => {
             Some(format!("{field}: {reason}"))
         }
         _ => None,
     });
     if let Some(rejected) = rejected {
-        if w.events
-            .last()
-            .is_some_and(|e| matches!(e, Event::SettingsChanged { .. }))
-        {
-            super::runner::fail(
-                format!("the client to accept the change of {what}"),
-                format!("it refused it ({rejected})"),
-            );
-        }
+        super::runner::fail(
+            format!("the client to accept the change of {what}"),
+            format!("it refused it ({rejected})"),
+        );
     }
 }
 
@@ -575,10 +578,8 @@ async fn pushes_fail(w: &mut ClientWorld, step: &Step, count: String, failure: S
     } else {
         parse_count(&count)
     };
-    let failure = match Failure::from_str(&failure) {
-        Ok(f) if f.0.starts_with("status ") || f.0.starts_with('a') => f,
-        _ => harness_fault(format!("unknown failure {failure:?}")),
-    };
+    // `Failure::fault` refuses anything it does not know, naming it.
+    let failure = Failure(failure);
     let path = w.dialect().push_path();
     let fault = failure.fault("PUT", Some(path), Some(times));
     w.add_fault(
@@ -600,4 +601,31 @@ async fn pushes_dropped(w: &mut ClientWorld, step: &Step, count: String) {
     let fault = Failure("a dropped connection".to_string()).fault("PUT", Some(path), Some(times));
     w.add_fault(fault, format!("drops the next {times} push(es)"))
         .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_read_as_the_features_write_them() {
+        assert_eq!("20%".parse::<Percent>().map(|p| p.fraction()), Ok(0.2));
+        assert_eq!("50.015%".parse::<Percent>().map(|p| p.0), Ok(50.015));
+        assert!("120%".parse::<Percent>().is_err());
+        assert!("abc%".parse::<Percent>().is_err());
+        let page = "37%".parse::<Percent>().map(Percent::position);
+        assert_eq!(page.map(|p| p.progress), Ok("37".to_string()));
+    }
+
+    #[test]
+    fn failures_become_faults() {
+        let drop = Failure("a dropped connection".into()).fault("PUT", None, Some(1));
+        assert!(drop.drop);
+        assert_eq!(drop.times, Some(1));
+        let status = Failure("status 503".into()).fault("GET", Some("/x".into()), None);
+        assert_eq!(status.status, Some(503));
+        assert_eq!(status.path.as_deref(), Some("/x"));
+        let empty = Failure("an empty body".into()).fault("GET", None, None);
+        assert_eq!((empty.status, empty.body.as_deref()), (Some(200), Some("")));
+    }
 }

@@ -624,11 +624,7 @@ impl ContractWorld for ClientWorld {
             }
             lines.push(format!(
                 "t+{}s event {}",
-                self.exchanges
-                    .iter()
-                    .find(|x| x.event == index)
-                    .map(|x| x.elapsed)
-                    .unwrap_or(self.elapsed_at(index)),
+                self.elapsed_at(index),
                 serde_json::to_string(event).unwrap_or_default()
             ));
             while let Some(x) = exchanges.next_if(|x| x.event == index) {
@@ -644,7 +640,24 @@ impl ContractWorld for ClientWorld {
         for (_, note) in notes {
             lines.push(note.clone());
         }
-        lines.push(format!("queue now {}", self.queue.summary()));
+        lines.push(format!(
+            "queue now {} ({} pending, {} synced)",
+            self.queue.summary(),
+            self.queue.pending,
+            self.queue.synced
+        ));
+        // Last, because reports show the last line as what was sent: the
+        // client's requests in the block the failing check looked at.
+        let block: Vec<String> = self
+            .exchanges_since_mark()
+            .iter()
+            .map(|x| describe_entry(&x.entry))
+            .collect();
+        lines.push(if block.is_empty() {
+            "the client sent nothing since the last When".to_string()
+        } else {
+            format!("the client sent, since the last When: {}", block.join("; "))
+        });
         lines
     }
 }
@@ -660,5 +673,48 @@ impl ClientWorld {
                 _ => 0,
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_have_distinct_well_formed_hashes() {
+        let hashes: BTreeSet<String> = BOOK_NAMES.iter().filter_map(|b| book_hash(b)).collect();
+        assert_eq!(hashes.len(), BOOK_NAMES.len());
+        assert!(hashes.iter().all(|h| protocol::is_document_hash(h)));
+        assert_eq!(book_hash("A"), book_hash("A"));
+        assert_eq!(book_hash("Z"), None);
+    }
+
+    #[test]
+    fn the_default_profile_is_the_models_default() {
+        assert_eq!(DEFAULT_PROFILE, Profile::default().name());
+        assert_eq!(profile_named(DEFAULT_PROFILE), Some(Profile::default()));
+        assert_eq!(profile_named("kindle"), None);
+    }
+
+    #[test]
+    fn start_settings_take_a_patch_field_by_field() {
+        let mut settings = Settings::default();
+        apply_patch(
+            &mut settings,
+            &SettingsPatch {
+                enabled: Some(true),
+                pages_per_sync: Some(3),
+                ..SettingsPatch::default()
+            },
+        );
+        assert!(settings.enabled);
+        assert_eq!(settings.pages_per_sync, 3);
+        assert_eq!(settings.newer_strategy, Settings::default().newer_strategy);
+    }
+
+    #[test]
+    fn the_reader_password_is_not_its_key() {
+        // C-WIRE-4 checks look for the password on the wire; the key must not contain it.
+        assert!(!protocol::key_for_password(READER_PASSWORD).contains(READER_PASSWORD));
     }
 }

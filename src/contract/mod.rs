@@ -12,3 +12,4 @@ pub mod runner;
 pub mod server_cli;
 pub mod server_property;
 pub mod server_world;
+pub mod verify_cli;

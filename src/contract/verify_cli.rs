@@ -1,0 +1,143 @@
+//! `kosync-contract verify`: both sides of the contract against the built-in
+//! targets, one summary.
+//!
+//! It runs `verify-server` against the built-in fake server in both dialects
+//! and `verify-client` against the reference model, then merges the three
+//! reports into one: the same text, `--json` and `--junit` shapes and exit
+//! codes as either command alone. Each result's feature is prefixed with the
+//! part it came from (`server booklore: …`, `client booklore-plugin: …`) so
+//! scenarios of the same name stay apart. It checks the harness against
+//! itself: if it fails, the harness, not a target, is wrong.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::client_cli::{self, verify_client, ClientRunOptions, ClientTarget};
+use super::report::Report;
+use super::server_cli::{verify_server, VerifyServer};
+use super::server_property;
+use crate::exit;
+use crate::protocol::Dialect;
+
+/// `verify` options: those both sides share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyArgs {
+    /// Only scenarios matching this tag expression, on both sides.
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// Random push/pull sequences per server dialect (0 = none).
+    #[arg(long, value_name = "N", default_value_t = server_property::DEFAULT_CASES)]
+    pub cases: u32,
+    /// Seed for the random sequences, to replay a run.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Write the combined report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the combined report as JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// What [`verify_both`] was told to run.
+#[derive(Debug, Clone, Default)]
+pub struct BothOptions {
+    pub tags: Option<String>,
+    pub cases: u32,
+    pub seed: Option<u64>,
+}
+
+/// One part of a combined run that could not produce a report.
+#[derive(Debug, thiserror::Error)]
+#[error("{part}: {message}")]
+pub struct PartFailed {
+    pub part: String,
+    pub message: String,
+}
+
+/// Run every part and merge the reports. The future is not `Send`.
+pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
+    let mut parts: Vec<(String, Report)> = Vec::new();
+    for dialect in [Dialect::BookLore, Dialect::Kosync] {
+        let mut run = VerifyServer::built_in(dialect, None);
+        run.tags = options.tags.clone();
+        run.cases = options.cases;
+        run.seed = options.seed;
+        let part = format!("server {dialect}");
+        let report = verify_server(&run).await.map_err(|e| PartFailed {
+            part: part.clone(),
+            message: e.to_string(),
+        })?;
+        parts.push((part, report));
+    }
+    let client_options = ClientRunOptions {
+        tags: options.tags.clone(),
+        ..ClientRunOptions::default()
+    };
+    let profile = client_options.profile.clone();
+    let part = format!("client {profile}");
+    let report = verify_client(ClientTarget::Model(None), client_options)
+        .await
+        .map_err(|e| PartFailed {
+            part: part.clone(),
+            message: e.to_string(),
+        })?;
+    parts.push((part, report));
+    Ok(combine(parts))
+}
+
+/// Merge part reports into one, keeping every result and note.
+pub fn combine(parts: Vec<(String, Report)>) -> Report {
+    let mut results = Vec::new();
+    let mut notes = Vec::new();
+    for (part, report) in parts {
+        let s = report.summary;
+        notes.push(format!(
+            "{part} ({}): {} passed, {} failed, {} skipped, {} error",
+            report.target, s.passed, s.failed, s.skipped, s.error
+        ));
+        notes.extend(report.notes.iter().map(|n| format!("{part}: {n}")));
+        results.extend(report.results.into_iter().map(|mut r| {
+            r.feature = format!("{part}: {}", r.feature);
+            r
+        }));
+    }
+    let mut combined = Report::new(
+        "the built-in fake server (booklore, kosync) and the reference client model".to_string(),
+        None,
+        None,
+        results,
+    );
+    for note in notes {
+        combined.note(note);
+    }
+    combined
+}
+
+/// `kosync-contract verify`; returns the process exit code.
+pub fn run(args: VerifyArgs) -> u8 {
+    let runtime = match client_cli::runtime() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("kosync-contract verify: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
+    let options = BothOptions {
+        tags: args.tags.clone(),
+        cases: args.cases,
+        seed: args.seed,
+    };
+    let started = Instant::now();
+    match runtime.block_on(verify_both(&options)) {
+        Ok(report) => {
+            let code = client_cli::emit(&report, args.json.as_ref(), args.junit.as_ref());
+            println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+            code
+        }
+        Err(err) => {
+            eprintln!("kosync-contract verify: {err}");
+            exit::HARNESS_ERROR
+        }
+    }
+}
