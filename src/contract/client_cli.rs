@@ -53,7 +53,8 @@ pub struct VerifyClientArgs {
     /// ends with exit 2.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub adapter_timeout_ms: u64,
-    /// Random cases of the differential run after the features (0 skips it).
+    /// Random cases of the differential run after the features (default 200;
+    /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
     /// Seed of the differential run, to replay a failure.
@@ -264,6 +265,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
     };
     if let Some(command) = &adapter {
         if let Err(err) = runtime.block_on(differential::preflight(command, timeout)) {
+            eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
             let mut result = super::report::CaseResult::new(
                 "adapter start",
                 "the adapter answers init and shutdown",
@@ -291,7 +293,12 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         }
     };
     // The differential run brings its own runtime; this one is idle meanwhile.
-    let cases = args.cases.unwrap_or(differential::DEFAULT_CASES);
+    // It touches every rule, so a `--tags` selection skips it unless `--cases` asks.
+    let cases = match (args.cases, &args.tags) {
+        (Some(cases), _) => cases,
+        (None, Some(_)) => 0,
+        (None, None) => differential::DEFAULT_CASES,
+    };
     if cases > 0 {
         let seed = args.seed.unwrap_or(differential::DEFAULT_SEED);
         let candidate = match &adapter {
