@@ -711,26 +711,9 @@ fn describe_requests(requests: &[WireRequest]) -> String {
     }
     requests
         .iter()
-        .map(describe_request)
+        .map(compact_request)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn describe_request(r: &WireRequest) -> String {
-    let mut text = format!("{} {}", r.method, r.path);
-    if let Some(body) = &r.body {
-        let _ = write!(text, " {body}");
-    }
-    let _ = write!(
-        text,
-        " → {}",
-        if r.status == 0 {
-            "dropped".to_string()
-        } else {
-            r.status.to_string()
-        }
-    );
-    text
 }
 
 fn describe_effects(effects: &[Effect]) -> String {
@@ -1377,8 +1360,73 @@ fn describe_step(step: &Step) -> String {
     }
 }
 
+/// A request in a few words for the side-by-side view: route, document
+/// prefix, the push fields, the clock offset, the answer; auth only when wrong.
+fn compact_request(r: &WireRequest) -> String {
+    let path = r
+        .path
+        .strip_prefix(Dialect::BookLore.prefix())
+        .unwrap_or(&r.path);
+    let mut text = format!("{} {}", r.method, shorten_documents(path));
+    if let Some(body) = &r.body {
+        let field = |k: &str| body.get(k);
+        match field("document").and_then(Value::as_str) {
+            Some(d) => {
+                let _ = write!(text, " {}", d.get(..8).unwrap_or(d));
+            }
+            None => text.push_str(" (no document)"),
+        }
+        match field("percentage") {
+            Some(p) => {
+                let _ = write!(text, " {p}");
+            }
+            None => text.push_str(" (no percentage)"),
+        }
+        match field("progress") {
+            Some(p) => {
+                let _ = write!(text, " {p}");
+            }
+            None => text.push_str(" (no progress)"),
+        }
+        match field("timestamp").and_then(Value::as_i64) {
+            Some(t) => {
+                let _ = write!(text, " t+{}", t - CLOCK_START);
+            }
+            None => text.push_str(" (no timestamp)"),
+        }
+        if field("device").and_then(Value::as_str) != Some(DEVICE)
+            || field("device_id").and_then(Value::as_str) != Some(DEVICE_ID)
+        {
+            text.push_str(" (other device fields)");
+        }
+    }
+    if r.auth_user.as_deref() != Some(USER)
+        || r.auth_key.as_deref() != Some(protocol::key_for_password(PASSWORD).as_str())
+    {
+        text.push_str(" (wrong auth)");
+    }
+    let _ = write!(
+        text,
+        " → {}",
+        if r.status == 0 {
+            "dropped".to_string()
+        } else {
+            r.status.to_string()
+        }
+    );
+    text
+}
+
+/// `/syncs/progress/<32 hex>` → `/syncs/progress/<first 8>…`.
+fn shorten_documents(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((head, last)) if last.len() == 32 => format!("{head}/{}…", &last[..8]),
+        _ => path.to_string(),
+    }
+}
+
 fn step_lines(seen: &StepTrace) -> Vec<String> {
-    let mut lines: Vec<String> = seen.requests.iter().map(describe_request).collect();
+    let mut lines: Vec<String> = seen.requests.iter().map(compact_request).collect();
     lines.extend(
         seen.effects
             .iter()
@@ -1528,11 +1576,25 @@ pub fn case_result(report: &Report, reproduce: &str) -> CaseResult {
             r.expected = m.reference.get(m.step).map(|t| step_lines(t).join("; "));
             r.actual = m.candidate.get(m.step).map(|t| step_lines(t).join("; "));
             r.reason = Some(m.difference.clone());
-            r.transcript = render_report(report).lines().map(str::to_string).collect();
+            // "sent": what the client sent at the differing step.
+            r.transcript = m
+                .candidate
+                .get(m.step)
+                .map(|t| t.requests.iter().map(compact_request).collect())
+                .unwrap_or_default();
+            // The reproduction carries the shrunk case and both traces: the text
+            // report prints it whole, JUnit puts it in the failure description.
+            r.reproduce = Some(format!(
+                "{reproduce}\n  shrunk to {} steps (seed {}):\n{}\n{}",
+                m.case.steps.len(),
+                report.seed,
+                render_steps(&m.case),
+                render_side_by_side(m, 60)
+            ));
             r
         }
     };
-    if !matches!(report.outcome, Outcome::Agreed) {
+    if matches!(report.outcome, Outcome::HarnessError { .. }) {
         result.reproduce = Some(reproduce.to_string());
     }
     result
