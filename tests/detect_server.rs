@@ -94,7 +94,7 @@ async fn unknown_progress_answering_200_empty_breaks_s_pull_2() {
         Dialect::BookLore,
         Defect::UnknownProgressAnswers200Empty,
         "S-PULL-2",
-        &["S-PULL-2", "S-BOOK-1", "S-ISO-1"],
+        &["S-PULL-2", "S-BOOK-1", "S-ISO-1", "S-OFF-1"],
     )
     .await;
 }

@@ -146,3 +146,33 @@ async fn a_server_that_says_yes_to_everything_is_caught() {
         .iter()
         .any(|r| r.rules.contains(&"S-OFF-1".to_string())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_hangs_after_signing_in_ends_the_run_quickly() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/users/auth"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"authorized": "OK"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let mut run = against(&server.uri(), Dialect::Kosync, 300);
+    run.cases = 16; // shrinking must not replay the timeouts
+    let started = Instant::now();
+    let report = verify_server(&run).await.expect("report");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.exit_code(), 1, "{}", report.render_text());
+    assert!(report.failed_rules().iter().any(|r| r == "S-PUSH-1"));
+    let text = report.render_text();
+    assert!(text.contains("timeout"), "{text}");
+    assert!(text.contains("the server is taken to hang"), "{text}");
+}

@@ -136,6 +136,15 @@ async fn a_correct_server_reached_by_url_passes_with_reasons_for_every_skip() {
             report.notes
         );
     }
+    let kosync = run_against_url(Dialect::Kosync, true).await;
+    assert!(
+        kosync
+            .notes
+            .iter()
+            .any(|n| n.starts_with("users registered on the server: newreader")),
+        "{:?}",
+        kosync.notes
+    );
     let booklore = run_against_url(Dialect::BookLore, true).await;
     let skipped: BTreeSet<String> = booklore
         .results
@@ -172,7 +181,7 @@ async fn tags_narrow_the_run() {
     let mut run = VerifyServer::built_in(Dialect::BookLore, None);
     run.tags = Some("@S-LWW-1 or @S-TS-1".to_string());
     let report = verify_server(&run).await.expect("report");
-    assert_eq!(report.results.len(), 5, "{}", report.render_text());
+    assert_eq!(report.results.len(), 6, "{}", report.render_text());
     assert!(report
         .results
         .iter()
@@ -208,4 +217,49 @@ async fn a_features_dir_replaces_the_built_in_features() {
         .await
         .expect_err("bad gherkin is a harness error");
     assert!(err.to_string().contains("broken.feature"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_and_an_unknown_document_are_explained_once() {
+    let mut config = ServerConfig::new(Dialect::BookLore);
+    config.users = vec![UserSpec::with_password("reader", "reader-pw")];
+    config.books = BookPolicy::Known([BOOK.to_string()].into_iter().collect());
+    let running = server::start(config).await.expect("server");
+    let run = |password: &str, document: &str| VerifyServer {
+        kind: TargetKind::Url(running.base_url()),
+        dialect: Dialect::BookLore,
+        user: Some(Credentials::with_password("reader", password)),
+        second: None,
+        document: Some(document.to_string()),
+        tags: None,
+        cases: 0,
+        seed: None,
+        timeout: Duration::from_secs(5),
+        features: server_features(),
+    };
+    let report = verify_server(&run("wrong", BOOK)).await.expect("report");
+    assert_eq!(report.exit_code(), 1);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("refused --user reader's credentials")),
+        "{:?}",
+        report.notes
+    );
+
+    let unknown = "ffffffffffffffffffffffffffffffff";
+    let report = verify_server(&run("reader-pw", unknown))
+        .await
+        .expect("report");
+    assert_eq!(report.exit_code(), 1);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains(unknown) && n.contains("answered 404")),
+        "{:?}",
+        report.notes
+    );
+    running.shutdown().await;
 }

@@ -95,6 +95,11 @@ fn bad_usage_is_exit_2_with_the_reason() {
         (vec!["--base-url", "http://localhost:1"], "--user"),
         (vec!["--user", "alice", "--password", "p"], "--base-url"),
         (vec!["--timeout-ms", "0"], "--timeout-ms"),
+        (vec!["--tags", "@NO-SUCH-1", "--cases", "0"], "no scenario"),
+        (
+            vec!["--features", "/nonexistent/features"],
+            "/nonexistent/features",
+        ),
     ] {
         let output = verify_server().args(&args).output().expect("runs");
         assert_eq!(output.status.code(), Some(2), "{args:?}");

@@ -69,7 +69,7 @@ Feature: Debounced page-triggered uploads
       And the pushes for book A are at 25% then 30%
       And the queue summary reads 0P
 
-    Scenario Outline: <action> 5 seconds after an upload is not held back
+    Scenario Outline: Not held back 5 seconds after an upload: <action>
       Given "Set book to read on rating" is on
       And the reader has book A open at 20%
       And 5 seconds pass

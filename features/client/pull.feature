@@ -9,20 +9,24 @@ Feature: Pulling remote progress
     Given progress sync is enabled
     And Wi-Fi is connected
 
-  @C-PULL-1
-  Rule: With "Pull progress on book open" on (the default), opening a book with Wi-Fi connected pulls its progress
+  Scenario Outline: "<toggle>" is On by default
+    Given the pull toggles are left at their defaults
+    And <situation>
+    When <trigger>
+    Then a pull for book A reaches the server
+
+    @C-PULL-1
+    Examples: on open
+      | toggle                     | situation       | trigger                        |
+      | Pull progress on book open | no book is open | the reader opens book A at 20% |
 
     @C-PULL-2
-    Scenario Outline: "<toggle>" is On by default
-      Given the pull toggles are left at their defaults
-      And <situation>
-      When <trigger>
-      Then a pull for book A reaches the server
+    Examples: on resume
+      | toggle                  | situation                                    | trigger             |
+      | Pull progress on resume | the device is asleep with book A open at 20% | the device wakes up |
 
-      Examples:
-        | toggle                     | situation                                    | trigger                        |
-        | Pull progress on book open | no book is open                              | the reader opens book A at 20% |
-        | Pull progress on resume    | the device is asleep with book A open at 20% | the device wakes up            |
+  @C-PULL-1
+  Rule: With "Pull progress on book open" on (the default), opening a book with Wi-Fi connected pulls its progress
 
     Scenario: Each book opened is pulled
       When the reader opens book A at 20%

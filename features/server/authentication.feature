@@ -69,8 +69,14 @@ Feature: Authentication
   @K-AUTH-2 @kosync
   Rule: kosync refuses bad credentials with 401 and error code 2001
 
-    Scenario: A wrong key is unauthorized
-      Given requests carry a wrong key
+    Scenario Outline: <credentials> is unauthorized
+      Given requests carry <credentials>
       When alice checks her credentials
       Then the answer is 401
       And the error code is 2001
+
+      Examples:
+        | credentials     |
+        | a wrong key     |
+        | no credentials  |
+        | an unknown user |

@@ -21,6 +21,7 @@ Feature: Bad input
         | no percentage             | {"document": "{A}", "progress": "x", "device": "d", "device_id": "D"}         |
         | a percentage as text      | {"document": "{A}", "percentage": "0.5", "progress": "x", "device": "d"}      |
         | no document               | {"percentage": 0.5, "progress": "x", "device": "d", "device_id": "D"}         |
+        | a document as a number    | {"document": 12345, "percentage": 0.5, "progress": "x", "device": "d"}        |
 
   @S-BAD-2 @booklore
   Rule: A percentage outside 0..1 is refused with 400
@@ -75,10 +76,19 @@ Feature: Bad input
   @K-ERR-1 @kosync
   Rule: kosync errors are {"code", "message"}
 
-    Scenario: An unauthorized answer has a code and a message
+    Scenario: An unauthorized pull has a code and a message
       Given requests carry a wrong key
       When alice pulls "A"
       Then the answer is an error with a numeric code and a message
+
+    Scenario Outline: A refused push (<case>) has a code and a message
+      When alice pushes the raw body <body>
+      Then the answer is an error with a numeric code and a message
+
+      Examples:
+        | case          | body                                               |
+        | no document   | {"percentage": 0.5, "progress": "x", "device": "d"} |
+        | invalid JSON  | {"document":                                       |
 
   @S-BAD-3
   Rule: An oversized body is refused with 413

@@ -49,3 +49,10 @@ Feature: Registration and accounts
       Given a book "A"
       When carol pushes "A" at 0.5 with progress "should not stick"
       Then the answer is 401
+
+    @needs-admin
+    Scenario: A refused push is not kept for when sync is switched on
+      Given a book "A"
+      When carol pushes "A" at 0.5 with progress "should not stick"
+      And carol's KOReader sync is switched on
+      Then carol finds no progress for "A"

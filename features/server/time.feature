@@ -24,3 +24,11 @@ Feature: Ordering and time
       And alice remembers the timestamp of "A"
       And alice pushes "A" at 0.5 with progress "second"
       Then the timestamp of "A" has not gone backwards
+
+    @needs-admin
+    Scenario: A server clock that steps back does not move a timestamp back
+      When alice pushes "A" at 0.4 with progress "first"
+      And alice remembers the timestamp of "A"
+      And the server's clock goes back 3600 seconds
+      And alice pushes "A" at 0.5 with progress "second"
+      Then the timestamp of "A" has not gone backwards

@@ -66,7 +66,8 @@ pub struct VerifyClientArgs {
     /// Write the report as JUnit XML here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Run the `.feature` files of this directory instead of the built-in ones.
+    /// Run the client `.feature` files of this directory (searched recursively)
+    /// instead of the built-in ones; they use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// Scenarios run at once (each has its own fake server and client).
@@ -285,6 +286,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         }
     }
     let options = run_options(&args);
+    let started = std::time::Instant::now();
     let mut report = match runtime.block_on(verify_client(target, options)) {
         Ok(report) => report,
         Err(err) => {
@@ -326,7 +328,9 @@ pub fn run(args: VerifyClientArgs) -> u8 {
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
     }
-    emit(&report, args.json.as_ref(), args.junit.as_ref())
+    let code = emit(&report, args.json.as_ref(), args.junit.as_ref());
+    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    code
 }
 
 /// `line` as one shell word.

@@ -428,7 +428,11 @@ fn failure_detail(r: &CaseResult) -> String {
         let _ = writeln!(out, "got:      {actual}");
     }
     if let Some(reproduce) = &r.reproduce {
-        let _ = writeln!(out, "reproduce: {reproduce}");
+        // A shrunk property failure reproduces as several lines, one request each.
+        for (i, line) in reproduce.lines().enumerate() {
+            let label = if i == 0 { "reproduce:" } else { "          " };
+            let _ = writeln!(out, "{label} {line}");
+        }
     }
     if let Some(location) = &r.location {
         let _ = writeln!(out, "written:  {location}");

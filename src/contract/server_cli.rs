@@ -225,15 +225,20 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
                 document: run.document.clone(),
                 timeout: run.timeout,
                 written: Default::default(),
+                registered: Default::default(),
+                timeouts: Default::default(),
             }
         }
     };
     target.timeout = run.timeout;
     let target = Arc::new(target);
 
+    let mut refused_credentials = None;
     if let TargetKind::Url(url) = &run.kind {
-        if let Some(report) = preflight(url, &target).await? {
-            return Ok(report);
+        match preflight(url, &target).await? {
+            Some(Preflight::NoAnswer(report)) => return Ok(report),
+            Some(Preflight::CredentialsRefused(status)) => refused_credentials = Some(status),
+            None => {}
         }
     }
 
@@ -256,7 +261,21 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
     .await
     .map_err(|e| CannotVerify(e.to_string()))?;
 
-    if run.cases > 0 {
+    // `--tags` selects the property like a scenario tagged with its rule ids and `@property`.
+    let property_selected = match &run.tags {
+        None => true,
+        Some(t) => {
+            let mut tags = server_property::covered_rules(run.dialect, target.second.is_some());
+            tags.push("property".to_string());
+            runner::parse_tags(t)
+                .map(|expr| {
+                    use cucumber::tag::Ext as _;
+                    expr.eval(tags.iter())
+                })
+                .unwrap_or(false)
+        }
+    };
+    if run.cases > 0 && property_selected {
         let seed = run.seed.unwrap_or_else(rand::random);
         let result = server_property::check(
             Arc::clone(&target),
@@ -273,6 +292,42 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
         report.extend([result]);
     }
 
+    if report.results.is_empty() {
+        return Err(CannotVerify(match &run.tags {
+            Some(t) => format!(
+                "no scenario of {} matches --tags {t:?}",
+                run.features.describe()
+            ),
+            None => format!(
+                "{} hold no scenario for the {} dialect",
+                run.features.describe(),
+                run.dialect
+            ),
+        }));
+    }
+    if let Some(status) = refused_credentials {
+        report.note(format!(
+            "the server refused --user {}'s credentials on GET {} ({status}): check --user and --password/--key; most failures below follow from that",
+            target.user.user,
+            target.dialect.auth_path()
+        ));
+    }
+    if !target.is_built_in() && run.dialect == Dialect::BookLore {
+        let push_not_found = report.failures().any(|r| {
+            r.step
+                .as_deref()
+                .is_some_and(|s| s.contains("pushed") || s.contains("pushes"))
+                && r.actual
+                    .as_deref()
+                    .is_some_and(|a| a.starts_with("status 404"))
+        });
+        if push_not_found {
+            report.note(format!(
+                "pushes for --document {} answered 404: is it the hash of a book in the library? (`kosync-contract hash FILE` prints it)",
+                run.document.as_deref().unwrap_or("(none)")
+            ));
+        }
+    }
     if !target.is_built_in() {
         let written: Vec<String> = target
             .written
@@ -285,6 +340,17 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
                 written.join(", ")
             ));
         }
+        let registered: Vec<String> = target
+            .registered
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        if !registered.is_empty() {
+            report.note(format!(
+                "users registered on the server: {}",
+                registered.join(", ")
+            ));
+        }
         if target.second.is_none() {
             report.note("no --second-user: isolation scenarios skipped");
         }
@@ -292,9 +358,17 @@ pub async fn verify_server(run: &VerifyServer) -> Result<Report, CannotVerify> {
     Ok(report)
 }
 
+/// What the request before the run found, when it is worth saying.
+enum Preflight {
+    /// The server never answered: this report (one failure) is the whole run.
+    NoAnswer(Report),
+    /// The given user's credentials were refused: the run goes on, with a note.
+    CredentialsRefused(u16),
+}
+
 /// One request before the run: an unreachable server is one clear line (exit 2),
 /// a server that never answers is one failure, not forty timeouts.
-async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Report>, CannotVerify> {
+async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Preflight>, CannotVerify> {
     let client = reqwest::Client::builder()
         .timeout(target.timeout)
         .build()
@@ -312,6 +386,9 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Report>, C
         .send()
         .await;
     match answer {
+        Ok(response) if matches!(response.status().as_u16(), 401 | 403) => Ok(Some(
+            Preflight::CredentialsRefused(response.status().as_u16()),
+        )),
         Ok(_) => Ok(None),
         Err(err) if err.is_timeout() => {
             let rule = match target.dialect {
@@ -356,7 +433,7 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Report>, C
                 vec![case],
             );
             report.note("the server does not answer; no scenario was run");
-            Ok(Some(report))
+            Ok(Some(Preflight::NoAnswer(report)))
         }
         Err(err) => {
             let mut message = err.to_string();

@@ -19,9 +19,12 @@ use serde_json::{json, Value};
 
 use super::catalogue::{self, Level};
 use super::report::{CaseResult, Status};
-use super::server_world::{shell_quote, Credentials, ServerTarget, TargetKind};
+use super::server_world::{
+    shell_quote, Credentials, ServerTarget, TargetKind, TIMEOUTS_BEFORE_GIVING_UP,
+};
 use crate::protocol::{self, Dialect};
 use crate::server::{self, BookPolicy, RunningServer};
+use std::sync::atomic::Ordering;
 
 /// Sequences run by default: enough to shake out ordering bugs, few enough
 /// not to flood a real server.
@@ -307,7 +310,21 @@ impl Sut {
         self.lines.push(line);
         let handle = self.ctx.handle.clone();
         let timeout = self.ctx.target.timeout;
-        handle.block_on(async move {
+        let timeouts = &self.ctx.target.timeouts;
+        let seen = timeouts.load(Ordering::SeqCst);
+        if seen >= TIMEOUTS_BEFORE_GIVING_UP {
+            // Shrinking replays sequences many times; a hanging server must not
+            // turn that into hours of timeouts.
+            return Answer {
+                status: None,
+                body: String::new(),
+                error: Some(format!(
+                    "not sent: {seen} earlier requests got no answer within {} ms (timeout), so the server is taken to hang",
+                    timeout.as_millis()
+                )),
+            };
+        }
+        let answer = handle.block_on(async move {
             match request.send().await {
                 Ok(r) => {
                     let status = r.status().as_u16();
@@ -338,7 +355,15 @@ impl Sut {
                     error: Some(e.to_string()),
                 },
             }
-        })
+        });
+        if answer
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("(timeout)"))
+        {
+            timeouts.fetch_add(1, Ordering::SeqCst);
+        }
+        answer
     }
 
     fn push(&mut self, user: usize, doc: usize, push: &Stored, key: Option<&str>) -> Answer {
@@ -351,6 +376,7 @@ impl Sut {
             "device": push.device,
             "device_id": push.device_id,
         });
+        self.ctx.target.remember_written(&self.docs[doc]);
         let path = self.ctx.target.dialect.push_path();
         self.send(
             reqwest::Method::PUT,
@@ -738,7 +764,8 @@ pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResu
     }
 }
 
-fn covered_rules(dialect: Dialect, two_users: bool) -> Vec<String> {
+/// The rule ids the property checks; with `property`, what `--tags` selects it by.
+pub fn covered_rules(dialect: Dialect, two_users: bool) -> Vec<String> {
     let mut rules = vec!["S-PUSH-1", "S-PULL-1", "S-LWW-1", "S-AUTH-2", "S-TS-1"];
     match dialect {
         Dialect::BookLore => rules.extend(["S-PULL-2", "S-BAD-1"]),
@@ -812,7 +839,7 @@ fn failure_result(
     r.expected = expected;
     r.actual = actual;
     if !curls.is_empty() {
-        r.reproduce = Some(curls.join("\n           "));
+        r.reproduce = Some(curls.join("\n"));
     }
     r.transcript = curls;
     r

@@ -17,6 +17,7 @@
 //! what was sent and a `curl` line that reproduces it.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use rand::Rng as _;
 use serde_json::{json, Value};
 
 use super::runner::{fail, skip, Applicability, ContractWorld, ScenarioMeta};
-use crate::protocol::{self, kosync_codes, Dialect};
+use crate::protocol::{self, Dialect};
 use crate::server::{self, BookPolicy, Defect, RunningServer, ServerConfig, UserSpec};
 
 /// A user name and the key it signs with.
@@ -70,7 +71,15 @@ pub struct ServerTarget {
     pub timeout: Duration,
     /// Every document hash the run pushed to, for the report ("the run says which ids it wrote").
     pub written: Mutex<BTreeSet<String>>,
+    /// User names the run registered (kosync), listed in the report for real servers.
+    pub registered: Mutex<BTreeSet<String>>,
+    /// Requests that timed out so far: past [`TIMEOUTS_BEFORE_GIVING_UP`] the
+    /// run stops sending, so a hanging server fails fast instead of hanging CI.
+    pub timeouts: AtomicUsize,
 }
+
+/// After this many timed-out requests, later requests of the run are not sent.
+pub const TIMEOUTS_BEFORE_GIVING_UP: usize = 3;
 
 /// Users of the built-in fake server (its passwords are not secrets).
 pub const BUILT_IN_USERS: [(&str, &str); 2] =
@@ -92,6 +101,8 @@ impl ServerTarget {
             document: None,
             timeout: Duration::from_secs(10),
             written: Mutex::new(BTreeSet::new()),
+            registered: Mutex::new(BTreeSet::new()),
+            timeouts: AtomicUsize::new(0),
         }
     }
 
@@ -134,7 +145,8 @@ impl ServerTarget {
         config
     }
 
-    fn remember_written(&self, document: &str) {
+    /// Note a document the run pushed to (listed in the report for real servers).
+    pub fn remember_written(&self, document: &str) {
         if let Ok(mut set) = self.written.lock() {
             set.insert(document.to_string());
         }
@@ -427,6 +439,12 @@ impl ServerWorld {
         body: Option<String>,
     ) -> &Exchange {
         let url = format!("{}{path}", self.base_url);
+        let without_accept = self.accept_override.as_deref() == Some("");
+        if without_accept {
+            let exchange = self.send_without_accept(method, url, headers).await;
+            self.exchanges.push(exchange);
+            return self.last();
+        }
         headers.push(("Accept".to_string(), self.accept()));
         if body.is_some() {
             headers.push((
@@ -451,14 +469,33 @@ impl ServerWorld {
             response: String::new(),
             error: None,
         };
-        match request.send().await {
+        let timeouts = self
+            .target
+            .as_ref()
+            .map(|t| t.timeouts.load(Ordering::SeqCst))
+            .unwrap_or(0);
+        if timeouts >= TIMEOUTS_BEFORE_GIVING_UP {
+            exchange.error = Some(format!(
+                "not sent: {timeouts} earlier requests got no answer within {} ms, so the server is taken to hang",
+                self.timeout().as_millis()
+            ));
+            self.exchanges.push(exchange);
+            return self.last();
+        }
+        let result = request.send().await;
+        if matches!(&result, Err(e) if e.is_timeout()) {
+            if let Some(t) = &self.target {
+                t.timeouts.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        match result {
             Ok(response) => {
                 exchange.status = Some(response.status().as_u16());
                 exchange.content_type = response
                     .headers()
                     .get(reqwest::header::CONTENT_TYPE)
                     .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                match response.bytes().await {
+                match read_capped(response).await {
                     Ok(bytes) => exchange.response = String::from_utf8_lossy(&bytes).into_owned(),
                     Err(err) => {
                         exchange.error = Some(describe_transport_error(&err, self.timeout()))
@@ -469,6 +506,78 @@ impl ServerWorld {
         }
         self.exchanges.push(exchange);
         self.last()
+    }
+
+    /// HTTP clients add `Accept: */*` on their own; to send a request with no
+    /// `Accept` at all (rule K-ACCEPT-2), write HTTP/1.1 by hand over TCP.
+    async fn send_without_accept(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        headers: Vec<(String, String)>,
+    ) -> Exchange {
+        let mut exchange = Exchange {
+            method: method.to_string(),
+            url: url.clone(),
+            headers: headers.clone(),
+            body: None,
+            status: None,
+            content_type: None,
+            response: String::new(),
+            error: None,
+        };
+        let parsed = match reqwest::Url::parse(&url) {
+            Ok(u) if u.scheme() == "http" => u,
+            _ => skip("sending a request without Accept needs a plain http:// base URL"),
+        };
+        let host = parsed.host_str().unwrap_or("localhost").to_string();
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        let mut target = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        let mut request =
+            format!("{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n");
+        for (name, value) in &headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let timeout = self.timeout();
+        let exchange_result = tokio::time::timeout(timeout, async {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+            stream.write_all(request.as_bytes()).await?;
+            let mut raw = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 || raw.len() >= MAX_ANSWER_BYTES {
+                    break;
+                }
+                raw.extend_from_slice(&chunk[..n]);
+            }
+            Ok::<Vec<u8>, std::io::Error>(raw)
+        })
+        .await;
+        match exchange_result {
+            Err(_) => {
+                exchange.error = Some(format!(
+                    "no answer within {} ms (timeout)",
+                    timeout.as_millis()
+                ))
+            }
+            Ok(Err(e)) => exchange.error = Some(format!("cannot talk to the server: {e}")),
+            Ok(Ok(raw)) => match parse_http_response(&raw) {
+                Some((status, content_type, body)) => {
+                    exchange.status = Some(status);
+                    exchange.content_type = content_type;
+                    exchange.response = body;
+                }
+                None => exchange.error = Some("the answer is not HTTP/1.x".to_string()),
+            },
+        }
+        exchange
     }
 
     fn timeout(&self) -> Duration {
@@ -579,6 +688,69 @@ impl ServerWorld {
             _ => fail("status 200 with a whole-number timestamp", ex.answer()),
         }
     }
+}
+
+/// Status, content type and body of a raw HTTP/1.x answer (chunked bodies decoded).
+fn parse_http_response(raw: &[u8]) -> Option<(u16, Option<String>, String)> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let mut parts = status_line.split_whitespace();
+    if !parts.next()?.starts_with("HTTP/1.") {
+        return None;
+    }
+    let status: u16 = parts.next()?.parse().ok()?;
+    let mut content_type = None;
+    let mut chunked = false;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            let value = value.trim();
+            if name == "content-type" {
+                content_type = Some(value.to_string());
+            } else if name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked") {
+                chunked = true;
+            }
+        }
+    }
+    let mut body = &raw[split + 4..];
+    let mut decoded = Vec::new();
+    if chunked {
+        while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+            let size_text = String::from_utf8_lossy(&body[..end]);
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            body = &body[end + 2..];
+            if size == 0 || body.len() < size {
+                break;
+            }
+            decoded.extend_from_slice(&body[..size]);
+            body = body.get(size + 2..).unwrap_or(&[]);
+        }
+    } else {
+        decoded.extend_from_slice(body);
+    }
+    Some((
+        status,
+        content_type,
+        String::from_utf8_lossy(&decoded).into_owned(),
+    ))
+}
+
+/// Most of an answer kept: sync answers are tiny, and a server streaming
+/// without end must not exhaust memory before the timeout ends it.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() >= MAX_ANSWER_BYTES {
+            break;
+        }
+    }
+    Ok(body)
 }
 
 fn describe_transport_error(err: &reqwest::Error, timeout: Duration) -> String {
@@ -765,6 +937,11 @@ fn requests_carry(w: &mut ServerWorld, what: String) {
     };
 }
 
+#[given(regex = r"^requests carry no Accept header$")]
+fn requests_carry_no_accept(w: &mut ServerWorld) {
+    w.accept_override = Some(String::new());
+}
+
 #[given(regex = r#"^requests carry the Accept header "([^"]*)"$"#)]
 fn requests_carry_accept(w: &mut ServerWorld, accept: String) {
     w.accept_override = Some(accept);
@@ -938,9 +1115,45 @@ async fn library_gains(w: &mut ServerWorld, label: String) {
     }
 }
 
+#[when(regex = r"^the server's clock goes back (\d+) seconds$")]
+async fn clock_goes_back(w: &mut ServerWorld, seconds: i64) {
+    let Some(server) = &w.server else {
+        skip("needs the built-in server's admin API (it sets the server's clock)");
+    };
+    let admin = server.0.admin();
+    let result = async {
+        let now = admin.clock().await?;
+        admin.set_clock(now - seconds).await
+    }
+    .await;
+    if let Err(err) = result {
+        fail(
+            "the fake server sets its clock over its admin API",
+            format!("{err:#}"),
+        );
+    }
+}
+
+#[when(regex = r"^carol's KOReader sync is switched on$")]
+async fn carol_sync_on(w: &mut ServerWorld) {
+    let Some(server) = &w.server else {
+        skip("needs the built-in server's admin API (it changes a user)");
+    };
+    let user = UserSpec::with_password(BUILT_IN_DISABLED_USER.0, BUILT_IN_DISABLED_USER.1);
+    if let Err(err) = server.0.admin().add_user(&user).await {
+        fail(
+            "the fake server changes a user over its admin API",
+            format!("{err:#}"),
+        );
+    }
+}
+
 #[when(regex = r#"^someone registers a new user "([^"]+)" with password "([^"]*)"$"#)]
 async fn registers(w: &mut ServerWorld, name: String, password: String) {
     let actual = format!("{name}{}", &w.nonce[..12]);
+    if let Ok(mut names) = w.target().registered.lock() {
+        names.insert(actual.clone());
+    }
     w.registered
         .insert(name, (actual.clone(), password.clone()));
     let body = json!({"username": actual, "password": protocol::key_for_password(&password)});
@@ -1236,16 +1449,57 @@ async fn new_user_signs_in(w: &mut ServerWorld, name: String, can: String) {
     }
 }
 
-#[then(regex = r"^the answer is served, or refused with 412 and error code 101$")]
-fn served_or_412(w: &mut ServerWorld) {
+#[then(regex = r"^the answer is served, or refused with 412 and error code (\d+)$")]
+fn served_or_412(w: &mut ServerWorld, code: u64) {
     let last = w.last();
     if last.status == Some(200) {
         return;
     }
-    let code = last
+    let got = last
         .json()
         .and_then(|b| b.get("code").and_then(Value::as_u64));
-    if last.status != Some(412) || code != Some(u64::from(kosync_codes::ACCEPT_MISMATCH)) {
-        fail("200, or 412 with error code 101", last.answer());
+    if last.status != Some(412) || got != Some(code) {
+        fail(format!("200, or 412 with error code {code}"), last.answer());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_answers_parse_with_and_without_chunking() {
+        let plain = b"HTTP/1.1 412 Precondition Failed\r\nContent-Type: application/json\r\nContent-Length: 35\r\n\r\n{\"code\":100,\"message\":\"no accept\"}";
+        let (status, ct, body) = parse_http_response(plain).expect("parses");
+        assert_eq!(status, 412);
+        assert_eq!(ct.as_deref(), Some("application/json"));
+        assert!(body.contains("\"code\":100"));
+
+        let chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+        let (_, _, body) = parse_http_response(chunked).expect("parses");
+        assert_eq!(body, "{\"a\":1}");
+
+        assert!(parse_http_response(b"garbage").is_none());
+        assert!(parse_http_response(b"SMTP 220 hi\r\n\r\n").is_none());
+    }
+
+    #[test]
+    fn curl_lines_quote_for_the_shell() {
+        let exchange = Exchange {
+            method: "PUT".into(),
+            url: "http://h:1/syncs/progress".into(),
+            headers: vec![("x-auth-user".into(), "o'brien".into())],
+            body: Some("{\"progress\":\"it's\"}".into()),
+            status: Some(200),
+            content_type: None,
+            response: String::new(),
+            error: None,
+        };
+        let curl = exchange.curl();
+        assert_eq!(
+            curl,
+            r#"curl -sS -i -X PUT -H 'x-auth-user: o'\''brien' --data-binary '{"progress":"it'\''s"}' 'http://h:1/syncs/progress'"#
+        );
+        assert!(exchange.summary().starts_with("PUT /syncs/progress {"));
     }
 }
