@@ -35,7 +35,8 @@ enum Command {
     Rules(contract::docs::RulesArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
     VerifyServer(contract::server_cli::VerifyServerArgs),
-    /// Verify a client against the contract (the reference model without --adapter).
+    /// Verify a client against the contract (the reference model without --adapter):
+    /// the client features, then the differential run.
     VerifyClient(contract::client_cli::VerifyClientArgs),
     /// Verify both sides against the built-in targets and print one summary.
     Verify(contract::verify_cli::VerifyArgs),

@@ -19,6 +19,7 @@
 //! process handling (`subprocess`).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use proptest::prelude::*;
@@ -27,8 +28,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
-use crate::contract::catalogue;
-use crate::model::sim::{self, Fault as SimFault, SimServer};
+use crate::contract::catalogue::{self, Level};
+use crate::contract::report::{CaseResult, Status};
+use crate::model::sim::SimServer;
 use crate::model::{
     floor4, Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
     HttpRequest, Mutant, Position, Profile, QueueCounts, Settings, SettingsPatch, DEBOUNCE_SECONDS,
@@ -36,10 +38,18 @@ use crate::model::{
 use crate::protocol::{self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{self, Fault, ServerConfig, UserSpec};
 
-/// The account every differential case uses.
+/// Cases `verify-client` runs unless told (`--cases`).
+pub const DEFAULT_CASES: u32 = 200;
+/// Seed `verify-client` uses unless told (`--seed`): fixed, so a CI run is reproducible.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// The account every differential case uses: user name,
 pub const USER: &str = "reader";
+/// its password (the client sends its MD5),
 pub const PASSWORD: &str = "differential-secret";
+/// and the device name and id the client puts in its pushes.
 pub const DEVICE: &str = "kosync-contract differential";
+/// See [`DEVICE`].
 pub const DEVICE_ID: &str = "D1FF0000D1FF0000D1FF0000D1FF0000";
 /// Virtual time at the start of every case (2023-11-14).
 pub const CLOCK_START: i64 = 1_700_000_000;
@@ -377,6 +387,9 @@ pub fn reference_trace(case: &Case, mutant: Option<Mutant>) -> Trace {
         &protocol::key_for_password(PASSWORD),
         CLOCK_START,
     );
+    // Scripted failures are played here, not by the simulator, with the fake
+    // server's meaning: a failed request is not processed, nothing is stored.
+    let mut faults: VecDeque<ServerFailure> = VecDeque::new();
     let mut trace = Vec::with_capacity(case.steps.len());
     for step in &case.steps {
         let mut seen = StepTrace {
@@ -385,40 +398,72 @@ pub fn reference_trace(case: &Case, mutant: Option<Mutant>) -> Trace {
         };
         match step {
             Step::Reader { event } => {
-                let before = server.journal.len();
-                let effects = sim::drive(&mut client, &mut server, event.clone());
-                seen.requests = server.journal[before..]
-                    .iter()
-                    .map(|x| wire_from_model(&x.request, &x.outcome))
-                    .collect();
+                let (effects, requests) = drive(&mut client, &mut server, &mut faults, event);
+                seen.requests = requests;
                 seen.effects = effects.into_iter().filter(is_user_visible).collect();
                 seen.queue = client.queue();
             }
             Step::RemoteProgress { document, position } => {
-                server.answer(&HttpRequest {
-                    id: 0,
-                    method: "PUT".to_string(),
-                    path: Dialect::BookLore.push_path(),
-                    headers: vec![
-                        (HEADER_AUTH_USER.to_string(), USER.to_string()),
-                        (
-                            HEADER_AUTH_KEY.to_string(),
-                            protocol::key_for_password(PASSWORD),
-                        ),
-                    ],
-                    body: Some(other_device_push(document, position)),
-                });
+                if faults.pop_front().is_none() {
+                    server.hold(document, position.percentage, &position.progress);
+                }
             }
-            Step::ServerFails { failure } => server.faults.push_back(match failure {
-                ServerFailure::Status(status) => SimFault::Status(*status),
-                ServerFailure::Dropped => SimFault::Transport,
-                ServerFailure::Garbage => SimFault::Garbage,
-            }),
+            Step::ServerFails { failure } => faults.push_back(*failure),
         }
         trace.push(seen);
     }
     trace
 }
+
+/// Feed `event` to the model and answer every request it makes, in order,
+/// until none is outstanding; like `sim::drive`, with the scripted failures
+/// applied first. Returns the user-visible effects and the requests as sent.
+fn drive(
+    client: &mut Client,
+    server: &mut SimServer,
+    faults: &mut VecDeque<ServerFailure>,
+    event: &Event,
+) -> (Vec<Effect>, Vec<WireRequest>) {
+    if let Event::TimePassed { seconds } = event {
+        server.clock = server
+            .clock
+            .saturating_add(i64::try_from(*seconds).unwrap_or(i64::MAX));
+    }
+    let mut effects = client.handle(event.clone());
+    let mut requests = Vec::new();
+    let mut next = 0;
+    // Bounded so a broken (mutant) model cannot loop forever.
+    while next < effects.len() && requests.len() < MAX_REQUESTS_PER_STEP {
+        if let Effect::Http(request) = &effects[next] {
+            let request = request.clone();
+            let outcome = match faults.pop_front() {
+                Some(ServerFailure::Status(status)) => HttpOutcome::Response {
+                    status,
+                    body: json!({"message": "fault injected"}).to_string(),
+                },
+                Some(ServerFailure::Dropped) => HttpOutcome::TransportError {
+                    message: "connection dropped".to_string(),
+                },
+                Some(ServerFailure::Garbage) => HttpOutcome::Response {
+                    status: 200,
+                    body: GARBAGE_BODY.to_string(),
+                },
+                None => server.answer(&request),
+            };
+            requests.push(wire_from_model(&request, &outcome));
+            let more = client.handle(Event::HttpCompleted {
+                id: request.id,
+                outcome,
+            });
+            effects.extend(more);
+        }
+        next += 1;
+    }
+    (effects, requests)
+}
+
+/// More requests than this for one step means a broken client, not a busy one.
+const MAX_REQUESTS_PER_STEP: usize = 10_000;
 
 fn other_device_push(document: &str, position: &Position) -> Value {
     json!({
@@ -666,26 +711,9 @@ fn describe_requests(requests: &[WireRequest]) -> String {
     }
     requests
         .iter()
-        .map(describe_request)
+        .map(compact_request)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn describe_request(r: &WireRequest) -> String {
-    let mut text = format!("{} {}", r.method, r.path);
-    if let Some(body) = &r.body {
-        let _ = write!(text, " {body}");
-    }
-    let _ = write!(
-        text,
-        " → {}",
-        if r.status == 0 {
-            "dropped".to_string()
-        } else {
-            r.status.to_string()
-        }
-    );
-    text
 }
 
 fn describe_effects(effects: &[Effect]) -> String {
@@ -1332,8 +1360,73 @@ fn describe_step(step: &Step) -> String {
     }
 }
 
+/// A request in a few words for the side-by-side view: route, document
+/// prefix, the push fields, the clock offset, the answer; auth only when wrong.
+fn compact_request(r: &WireRequest) -> String {
+    let path = r
+        .path
+        .strip_prefix(Dialect::BookLore.prefix())
+        .unwrap_or(&r.path);
+    let mut text = format!("{} {}", r.method, shorten_documents(path));
+    if let Some(body) = &r.body {
+        let field = |k: &str| body.get(k);
+        match field("document").and_then(Value::as_str) {
+            Some(d) => {
+                let _ = write!(text, " {}", d.get(..8).unwrap_or(d));
+            }
+            None => text.push_str(" (no document)"),
+        }
+        match field("percentage") {
+            Some(p) => {
+                let _ = write!(text, " {p}");
+            }
+            None => text.push_str(" (no percentage)"),
+        }
+        match field("progress") {
+            Some(p) => {
+                let _ = write!(text, " {p}");
+            }
+            None => text.push_str(" (no progress)"),
+        }
+        match field("timestamp").and_then(Value::as_i64) {
+            Some(t) => {
+                let _ = write!(text, " t+{}", t - CLOCK_START);
+            }
+            None => text.push_str(" (no timestamp)"),
+        }
+        if field("device").and_then(Value::as_str) != Some(DEVICE)
+            || field("device_id").and_then(Value::as_str) != Some(DEVICE_ID)
+        {
+            text.push_str(" (other device fields)");
+        }
+    }
+    if r.auth_user.as_deref() != Some(USER)
+        || r.auth_key.as_deref() != Some(protocol::key_for_password(PASSWORD).as_str())
+    {
+        text.push_str(" (wrong auth)");
+    }
+    let _ = write!(
+        text,
+        " → {}",
+        if r.status == 0 {
+            "dropped".to_string()
+        } else {
+            r.status.to_string()
+        }
+    );
+    text
+}
+
+/// `/syncs/progress/<32 hex>` → `/syncs/progress/<first 8>…`.
+fn shorten_documents(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((head, last)) if last.len() == 32 => format!("{head}/{}…", &last[..8]),
+        _ => path.to_string(),
+    }
+}
+
 fn step_lines(seen: &StepTrace) -> Vec<String> {
-    let mut lines: Vec<String> = seen.requests.iter().map(describe_request).collect();
+    let mut lines: Vec<String> = seen.requests.iter().map(compact_request).collect();
     lines.extend(
         seen.effects
             .iter()
@@ -1429,6 +1522,82 @@ pub fn render_report(report: &Report) -> String {
             out
         }
     }
+}
+
+/// Start `command` once against a fresh fake server (`init`, then `shutdown`),
+/// so an adapter that cannot even start fails the run once, clearly, instead
+/// of once per scenario (a silent one would cost a timeout each).
+pub async fn preflight(
+    command: &crate::adapter::subprocess::AdapterCommand,
+    timeout: std::time::Duration,
+) -> Result<(), DriverError> {
+    let mut config = ServerConfig::new(Dialect::BookLore);
+    config.users.push(UserSpec::with_password(USER, PASSWORD));
+    let server = server::start(config)
+        .await
+        .map_err(|err| DriverError::Harness(format!("cannot start the fake server: {err:#}")))?;
+    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeout);
+    driver
+        .start(&identity(&server.base_url()), &Settings::default())
+        .await?;
+    driver.stop().await
+}
+
+/// The differential run as one entry of a verify report: passed when the
+/// traces agreed, failed with the touched rule ids (and the strictest of their
+/// levels) on a mismatch, error when the harness could not run it.
+pub fn case_result(report: &Report, reproduce: &str) -> CaseResult {
+    const FEATURE: &str = "differential (random reader lives vs the reference model)";
+    let scenario = format!("{} random cases, seed {}", report.cases, report.seed);
+    let mut result = match &report.outcome {
+        Outcome::Agreed => CaseResult::new(FEATURE, &scenario, &[], Level::Must, Status::Passed),
+        Outcome::HarnessError { message } => {
+            let mut r = CaseResult::new(FEATURE, &scenario, &[], Level::Must, Status::Error);
+            r.actual = Some(message.clone());
+            r
+        }
+        Outcome::Mismatch(m) => {
+            // The strictest level touched: MUST, else INTERPRETATION (it gates too), else SHOULD.
+            let levels: Vec<Level> = m
+                .rules
+                .iter()
+                .map(|id| catalogue::find(id).map_or(Level::Must, |r| r.level))
+                .collect();
+            let level = [Level::Must, Level::Interpretation, Level::Should]
+                .into_iter()
+                .find(|l| levels.contains(l))
+                .unwrap_or(Level::Must);
+            let mut r = CaseResult::new(FEATURE, &scenario, &m.rules, level, Status::Failed);
+            r.step = m
+                .case
+                .steps
+                .get(m.step)
+                .map(|s| format!("step {}: {}", m.step, describe_step(s)));
+            r.expected = m.reference.get(m.step).map(|t| step_lines(t).join("; "));
+            r.actual = m.candidate.get(m.step).map(|t| step_lines(t).join("; "));
+            r.reason = Some(m.difference.clone());
+            // "sent": what the client sent at the differing step.
+            r.transcript = m
+                .candidate
+                .get(m.step)
+                .map(|t| t.requests.iter().map(compact_request).collect())
+                .unwrap_or_default();
+            // The reproduction carries the shrunk case and both traces: the text
+            // report prints it whole, JUnit puts it in the failure description.
+            r.reproduce = Some(format!(
+                "{reproduce}\n  shrunk to {} steps (seed {}):\n{}\n{}",
+                m.case.steps.len(),
+                report.seed,
+                render_steps(&m.case),
+                render_side_by_side(m, 60)
+            ));
+            r
+        }
+    };
+    if matches!(report.outcome, Outcome::HarnessError { .. }) {
+        result.reproduce = Some(reproduce.to_string());
+    }
+    result
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::client_world::{
 };
 use super::report::Report;
 use super::runner::{self, FeatureSource, HarnessError, RunOptions};
+use crate::adapter::differential;
 use crate::adapter::model_driver::ModelDriver;
 use crate::adapter::ClientDriver;
 use crate::exit;
@@ -48,12 +49,15 @@ pub struct VerifyClientArgs {
     /// Only scenarios matching this tag expression, e.g. `@C-PULL-5 or @C-PUSH-6`.
     #[arg(long, value_name = "EXPR")]
     pub tags: Option<String>,
-    /// Property cases per property. Accepted for symmetry with verify-server;
-    /// this command runs the features only (the model's properties run under
-    /// `cargo test`), and says so when given.
+    /// How long the adapter may take to answer one message before the run
+    /// ends with exit 2.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub adapter_timeout_ms: u64,
+    /// Random cases of the differential run after the features (default 200;
+    /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
-    /// Seed for property cases (see --cases).
+    /// Seed of the differential run, to replay a failure.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// Write the report as JSON here.
@@ -230,20 +234,29 @@ pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
 
 /// `kosync-contract verify-client`; returns the process exit code.
 pub fn run(args: VerifyClientArgs) -> u8 {
-    if let Some(command) = &args.adapter {
-        eprintln!(
-            "kosync-contract verify-client: --adapter {command:?}: driving a client through an \
-             adapter is not yet supported by this build; run without --adapter to verify the \
-             reference model"
-        );
-        return exit::HARNESS_ERROR;
-    }
-    if args.cases.is_some() || args.seed.is_some() {
-        eprintln!(
-            "kosync-contract verify-client: note: --cases/--seed apply to property checks, \
-             which this build does not run from the command line (features only)"
-        );
-    }
+    let adapter = match &args.adapter {
+        Some(line) => match crate::adapter::subprocess::AdapterCommand::parse(line) {
+            Ok(command) => Some(command),
+            Err(err) => {
+                eprintln!("kosync-contract verify-client: --adapter: {err}");
+                return exit::HARNESS_ERROR;
+            }
+        },
+        None => None,
+    };
+    let timeout = std::time::Duration::from_millis(args.adapter_timeout_ms.max(1));
+    let target = match &adapter {
+        Some(command) => {
+            let make =
+                crate::adapter::subprocess::SubprocessDriver::factory(command.clone(), timeout);
+            ClientTarget::Driver {
+                drivers: Arc::new(move || Ok(make())),
+                describe: format!("adapter `{}`", command.line),
+                args: format!(" --adapter {}", shell_quote(&command.line)),
+            }
+        }
+        None => ClientTarget::Model(None),
+    };
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(err) => {
@@ -251,21 +264,76 @@ pub fn run(args: VerifyClientArgs) -> u8 {
             return exit::HARNESS_ERROR;
         }
     };
-    let options = run_options(&args);
-    let started = std::time::Instant::now();
-    match runtime.block_on(verify_client(ClientTarget::Model(None), options)) {
-        Ok(mut report) => {
-            report.note(
-                "client features run against the reference model; the model's property checks \
-                 run under `cargo test` (tests/model_properties.rs), not from this command",
+    if let Some(command) = &adapter {
+        if let Err(err) = runtime.block_on(differential::preflight(command, timeout)) {
+            eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
+            let mut result = super::report::CaseResult::new(
+                "adapter start",
+                "the adapter answers init and shutdown",
+                &[],
+                super::catalogue::Level::Must,
+                super::report::Status::Error,
             );
-            let code = emit(&report, args.json.as_ref(), args.junit.as_ref());
-            println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-            code
-        }
-        Err(err) => {
-            eprintln!("kosync-contract verify-client: {err}");
-            exit::HARNESS_ERROR
+            result.actual = Some(err.to_string());
+            let mut report = Report::new(
+                format!("adapter `{}`", command.line),
+                None,
+                Some(args.profile.clone()),
+                vec![result],
+            );
+            report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
+            return emit(&report, args.json.as_ref(), args.junit.as_ref());
         }
     }
+    let options = run_options(&args);
+    let started = std::time::Instant::now();
+    let mut report = match runtime.block_on(verify_client(target, options)) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
+    // The differential run brings its own runtime; this one is idle meanwhile.
+    // It touches every rule, so a `--tags` selection skips it unless `--cases` asks.
+    let cases = match (args.cases, &args.tags) {
+        (Some(cases), _) => cases,
+        (None, Some(_)) => 0,
+        (None, None) => differential::DEFAULT_CASES,
+    };
+    if cases > 0 {
+        let seed = args.seed.unwrap_or(differential::DEFAULT_SEED);
+        let candidate = match &adapter {
+            Some(command) => {
+                let make =
+                    crate::adapter::subprocess::SubprocessDriver::factory(command.clone(), timeout);
+                differential::Candidate::Driver {
+                    make: Box::new(make),
+                }
+            }
+            None => differential::Candidate::Driver {
+                make: Box::new(|| Box::new(ModelDriver::new()) as Box<dyn ClientDriver>),
+            },
+        };
+        let found = differential::run(&candidate, differential::Options::new(cases, seed));
+        let reproduce = format!(
+            "kosync-contract verify-client{} --cases {cases} --seed {seed}",
+            adapter
+                .as_ref()
+                .map(|c| format!(" --adapter {}", shell_quote(&c.line)))
+                .unwrap_or_default()
+        );
+        report.extend([differential::case_result(&found, &reproduce)]);
+    }
+    if adapter.is_none() {
+        report.note("client features run against the reference model (in process)");
+    }
+    let code = emit(&report, args.json.as_ref(), args.junit.as_ref());
+    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    code
+}
+
+/// `line` as one shell word.
+fn shell_quote(line: &str) -> String {
+    format!("'{}'", line.replace('\'', "'\\''"))
 }
