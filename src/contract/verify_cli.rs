@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use super::client_cli::{self, verify_client, ClientRunOptions, ClientTarget};
 use super::report::Report;
-use super::server_cli::{verify_server, VerifyServer};
+use super::server_cli::{run_server_contract, VerifyServer};
 use super::server_property;
 use crate::exit;
 use crate::protocol::Dialect;
@@ -64,7 +64,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
         run.cases = options.cases;
         run.seed = options.seed;
         let part = format!("server {dialect}");
-        let report = verify_server(&run).await.map_err(|e| PartFailed {
+        let report = run_server_contract(&run).await.map_err(|e| PartFailed {
             part: part.clone(),
             message: e.to_string(),
         })?;
@@ -83,7 +83,17 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
             message: e.to_string(),
         })?;
     parts.push((part, report));
-    Ok(combine(parts))
+    let combined = combine(parts);
+    if combined.results.is_empty() {
+        return Err(PartFailed {
+            part: "features".to_string(),
+            message: match &options.tags {
+                Some(t) => format!("no scenario of the built-in features matches --tags {t:?}"),
+                None => "the built-in features hold no scenario".to_string(),
+            },
+        });
+    }
+    Ok(combined)
 }
 
 /// Merge part reports into one, keeping every result and note.
