@@ -9,8 +9,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use include_dir::{include_dir, Dir};
-
 use super::client_world::{
     profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, DEFAULT_PROFILE,
 };
@@ -23,17 +21,9 @@ use crate::exit;
 use crate::model::Mutant;
 use crate::protocol::Dialect;
 
-/// Every feature file, compiled in so the binary works from any directory.
-static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");
-
 /// The built-in client features (`features/client`).
 pub fn builtin_client_features() -> FeatureSource {
-    match FEATURES.get_dir("client") {
-        Some(dir) => FeatureSource::Embedded(dir),
-        // Unreachable in a built binary (the directory is compiled in); a
-        // missing directory then fails loudly as "no features", never passes.
-        None => FeatureSource::Dir(PathBuf::from("features/client")),
-    }
+    super::features::embedded("client")
 }
 
 /// `verify-client` options.

@@ -5,6 +5,7 @@ mod client_steps;
 mod client_steps_then;
 pub mod client_world;
 pub mod docs;
+pub mod features;
 pub mod gate;
 pub mod hash_world;
 pub mod report;

@@ -20,18 +20,9 @@ use crate::exit;
 use crate::protocol::{self, Dialect};
 use crate::server::Defect;
 
-/// Every feature of the repository, compiled into the binary so it runs from anywhere.
-static FEATURES: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/features");
-
 /// The built-in server features (`features/server/*.feature`).
 pub fn server_features() -> FeatureSource {
-    match FEATURES.get_dir("server") {
-        Some(dir) => FeatureSource::Embedded(dir),
-        // Unreachable in a built binary (the directory is compiled in); an
-        // empty source then fails loudly as "no features" rather than passing.
-        None => FeatureSource::Dir(PathBuf::from("features/server")),
-    }
+    super::features::embedded("server")
 }
 
 /// Verify a sync server against the contract, rule by rule.

@@ -8,13 +8,9 @@
 use std::fmt;
 use std::path::Path;
 
-use include_dir::{include_dir, Dir};
+use include_dir::Dir;
 
 use crate::contract::catalogue;
-
-/// The repository's `features/` folder, compiled into the binary so `docs`,
-/// `rules` and the gate work from anywhere without a checkout.
-pub static EMBEDDED_FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");
 
 /// One `.feature` file, unparsed: where it lives and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +35,7 @@ fn relative_name(rel: &Path) -> String {
 /// Every `.feature` file compiled into the binary, sorted by path.
 pub fn embedded() -> Vec<FeatureFile> {
     let mut files = Vec::new();
-    collect_embedded(&EMBEDDED_FEATURES, &mut files);
+    collect_embedded(&crate::contract::features::EMBEDDED, &mut files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
