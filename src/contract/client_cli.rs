@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::client_world::{
     profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, DEFAULT_PROFILE,
 };
-use super::report::Report;
+use super::report::{Report, ReportFiles};
 use super::runner::{self, FeatureSource, HarnessError, RunOptions};
 use crate::adapter::differential;
 use crate::adapter::model_driver::ModelDriver;
@@ -50,12 +50,8 @@ pub struct VerifyClientArgs {
     /// Seed of the differential run, to replay a failure.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
-    /// Write the report as JSON here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write the report as JUnit XML here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFiles,
     /// Run the client `.feature` files of this directory (searched recursively)
     /// instead of the built-in ones; they use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
@@ -180,25 +176,6 @@ pub async fn verify_client(
     .await
 }
 
-/// Print the report and write the requested files; the exit code to use.
-pub fn emit(report: &Report, json: Option<&PathBuf>, junit: Option<&PathBuf>) -> u8 {
-    print!("{}", report.render_text());
-    let mut code = report.exit_code();
-    if let Some(path) = json {
-        if let Err(err) = report.write_json(path) {
-            eprintln!("kosync-contract: cannot write {}: {err}", path.display());
-            code = exit::HARNESS_ERROR;
-        }
-    }
-    if let Some(path) = junit {
-        if let Err(err) = report.write_junit(path) {
-            eprintln!("kosync-contract: cannot write {}: {err}", path.display());
-            code = exit::HARNESS_ERROR;
-        }
-    }
-    code
-}
-
 /// A runtime for a verify command: several worker threads for the fake
 /// servers, the (non-`Send`) runner driven on the calling thread.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -272,7 +249,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
                 vec![result],
             );
             report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
-            return emit(&report, args.json.as_ref(), args.junit.as_ref());
+            return args.report.emit(&report, "kosync-contract verify-client");
         }
     }
     let options = run_options(&args);
@@ -318,7 +295,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
     }
-    let code = emit(&report, args.json.as_ref(), args.junit.as_ref());
+    let code = args.report.emit(&report, "kosync-contract verify-client");
     println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
     code
 }

@@ -40,7 +40,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -438,6 +438,41 @@ fn failure_detail(r: &CaseResult) -> String {
         let _ = writeln!(out, "written:  {location}");
     }
     out
+}
+
+/// The `--json FILE` / `--junit FILE` flags every verify command takes: where
+/// the report goes besides the terminal.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReportFiles {
+    /// Write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the report as JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+impl ReportFiles {
+    /// Print the report and write the requested files; the exit code to use
+    /// (the report's, or 2 when a file cannot be written). `command` names the
+    /// command in the error message (`kosync-contract verify-server`).
+    pub fn emit(&self, report: &Report, command: &str) -> u8 {
+        print!("{}", report.render_text());
+        let mut code = report.exit_code();
+        let writes: [(&Option<PathBuf>, fn(&Report, &Path) -> std::io::Result<()>); 2] = [
+            (&self.json, Report::write_json),
+            (&self.junit, Report::write_junit),
+        ];
+        for (path, write) in writes {
+            if let Some(path) = path {
+                if let Err(err) = write(report, path) {
+                    eprintln!("{command}: cannot write {}: {err}", path.display());
+                    code = exit::HARNESS_ERROR;
+                }
+            }
+        }
+        code
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::catalogue::{self, Level};
-use super::report::{CaseResult, Report, Status};
+use super::report::{CaseResult, Report, ReportFiles, Status};
 use super::runner::{self, FeatureSource, RunOptions};
 use super::server_property::{self, PropertyOptions};
 use super::server_world::{Credentials, ServerTarget, ServerWorld, TargetKind};
@@ -72,12 +72,8 @@ pub struct VerifyServerArgs {
     /// Per-request timeout.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Write the report as JSON here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write the report as JUnit XML here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportFiles,
     /// Run the features in this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
@@ -481,26 +477,7 @@ pub async fn run_async(args: VerifyServerArgs) -> u8 {
             return exit::HARNESS_ERROR;
         }
     };
-    print!("{}", report.render_text());
+    let code = args.report.emit(&report, "kosync-contract verify-server");
     println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-    let mut code = report.exit_code();
-    if let Some(path) = &args.json {
-        if let Err(e) = report.write_json(path) {
-            eprintln!(
-                "kosync-contract verify-server: cannot write {}: {e}",
-                path.display()
-            );
-            code = exit::HARNESS_ERROR;
-        }
-    }
-    if let Some(path) = &args.junit {
-        if let Err(e) = report.write_junit(path) {
-            eprintln!(
-                "kosync-contract verify-server: cannot write {}: {e}",
-                path.display()
-            );
-            code = exit::HARNESS_ERROR;
-        }
-    }
     code
 }

@@ -9,11 +9,10 @@
 //! scenarios of the same name stay apart. It checks the harness against
 //! itself: if it fails, the harness, not a target, is wrong.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use super::client_cli::{self, verify_client, ClientRunOptions, ClientTarget};
-use super::report::Report;
+use super::report::{Report, ReportFiles};
 use super::server_cli::{run_server_contract, VerifyServer};
 use super::server_property;
 use crate::exit;
@@ -31,12 +30,9 @@ pub struct VerifyArgs {
     /// Seed for the random sequences, to replay a run.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
-    /// Write the combined report as JSON here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write the combined report as JUnit XML here.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
+    /// Where the combined report goes besides the terminal.
+    #[command(flatten)]
+    pub report: ReportFiles,
 }
 
 /// What [`verify_both`] was told to run.
@@ -141,7 +137,7 @@ pub fn run(args: VerifyArgs) -> u8 {
     let started = Instant::now();
     match runtime.block_on(verify_both(&options)) {
         Ok(report) => {
-            let code = client_cli::emit(&report, args.json.as_ref(), args.junit.as_ref());
+            let code = args.report.emit(&report, "kosync-contract verify");
             println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
             code
         }
