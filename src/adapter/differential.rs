@@ -806,20 +806,7 @@ impl Context {
 }
 
 fn apply_patch(s: &mut Settings, p: &SettingsPatch) {
-    macro_rules! set {
-        ($($field:ident),*) => { $( if let Some(v) = p.$field { s.$field = v; } )* };
-    }
-    set!(
-        enabled,
-        pull_on_open,
-        pull_on_resume,
-        newer_strategy,
-        older_strategy,
-        periodic_updates,
-        set_read_on_rating,
-        manual_only
-    );
-    if let Some(pages) = p.pages_per_sync {
+    if let Some(pages) = p.apply_all_but_pages(s) {
         if let Ok(pages) = u32::try_from(pages) {
             if pages >= 1 {
                 s.pages_per_sync = pages;

@@ -463,36 +463,7 @@ impl ClientWorld {
 /// for settings given before the client starts. Invalid values are refused
 /// here too, so a feature cannot start a client with them.
 fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
-    let SettingsPatch {
-        enabled,
-        pull_on_open,
-        pull_on_resume,
-        newer_strategy,
-        older_strategy,
-        periodic_updates,
-        pages_per_sync,
-        set_read_on_rating,
-        manual_only,
-    } = patch.clone();
-    if let Some(v) = enabled {
-        settings.enabled = v;
-    }
-    if let Some(v) = pull_on_open {
-        settings.pull_on_open = v;
-    }
-    if let Some(v) = pull_on_resume {
-        settings.pull_on_resume = v;
-    }
-    if let Some(v) = newer_strategy {
-        settings.newer_strategy = v;
-    }
-    if let Some(v) = older_strategy {
-        settings.older_strategy = v;
-    }
-    if let Some(v) = periodic_updates {
-        settings.periodic_updates = v;
-    }
-    if let Some(v) = pages_per_sync {
+    if let Some(v) = patch.apply_all_but_pages(settings) {
         match u32::try_from(v) {
             Ok(n) if n >= 1 => settings.pages_per_sync = n,
             _ => harness_fault(format!(
@@ -500,12 +471,6 @@ fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
                  change it with a When step to check that it is refused"
             )),
         }
-    }
-    if let Some(v) = set_read_on_rating {
-        settings.set_read_on_rating = v;
-    }
-    if let Some(v) = manual_only {
-        settings.manual_only = v;
     }
 }
 

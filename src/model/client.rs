@@ -699,30 +699,7 @@ impl Client {
     fn change_settings(&mut self, patch: SettingsPatch, out: &mut Vec<Effect>) {
         let accept_any = self.is(Mutant::AcceptsPagesBelowOne);
         let s = &mut self.settings;
-        let SettingsPatch {
-            enabled,
-            pull_on_open,
-            pull_on_resume,
-            newer_strategy,
-            older_strategy,
-            periodic_updates,
-            pages_per_sync,
-            set_read_on_rating,
-            manual_only,
-        } = patch;
-        macro_rules! set {
-            ($($field:ident),*) => { $( if let Some(v) = $field { s.$field = v; } )* };
-        }
-        set!(
-            enabled,
-            pull_on_open,
-            pull_on_resume,
-            newer_strategy,
-            older_strategy,
-            periodic_updates,
-            set_read_on_rating,
-            manual_only
-        );
+        let pages_per_sync = patch.apply_all_but_pages(s);
         if let Some(pages) = pages_per_sync {
             let rejected = |reason: String| Effect::SettingsRejected {
                 field: "pages_per_sync".to_string(),

@@ -121,6 +121,41 @@ pub struct SettingsPatch {
     pub manual_only: Option<bool>,
 }
 
+impl SettingsPatch {
+    /// Copy every field this patch sets onto `settings` except `pages_per_sync`,
+    /// and return that one: it is the only value that can be invalid, and each
+    /// caller deals with an invalid one its own way (the model refuses it,
+    /// C-PUSH-4; a feature's starting settings make it a harness fault).
+    pub fn apply_all_but_pages(&self, settings: &mut Settings) -> Option<i64> {
+        // Destructured, so a new setting cannot be forgotten here.
+        let SettingsPatch {
+            enabled,
+            pull_on_open,
+            pull_on_resume,
+            newer_strategy,
+            older_strategy,
+            periodic_updates,
+            pages_per_sync,
+            set_read_on_rating,
+            manual_only,
+        } = *self;
+        macro_rules! set {
+            ($($field:ident),*) => { $( if let Some(v) = $field { settings.$field = v; } )* };
+        }
+        set!(
+            enabled,
+            pull_on_open,
+            pull_on_resume,
+            newer_strategy,
+            older_strategy,
+            periodic_updates,
+            set_read_on_rating,
+            manual_only
+        );
+        pages_per_sync
+    }
+}
+
 /// Identifies one HTTP request the model asked for, so its answer can be matched.
 pub type RequestId = u64;
 
