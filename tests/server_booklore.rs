@@ -124,14 +124,7 @@ async fn s_pull_1_pull_after_push_has_every_field_and_the_exact_progress() {
     let a = h.pull(ALICE, BOOK).await;
     assert_eq!(a.status, 200);
     let body = a.body.as_object().expect("an object");
-    for field in [
-        "document",
-        "percentage",
-        "progress",
-        "timestamp",
-        "device",
-        "device_id",
-    ] {
+    for field in protocol::PROGRESS_FIELDS {
         assert!(body.contains_key(field), "missing {field}: {}", a.body);
     }
     assert_eq!(body["document"], json!(BOOK));

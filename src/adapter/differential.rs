@@ -553,18 +553,9 @@ fn is_user_visible(effect: &Effect) -> bool {
     !matches!(effect, Effect::Http(_) | Effect::QueueChanged(_))
 }
 
-const BODY_FIELDS: [&str; 6] = [
-    "document",
-    "percentage",
-    "progress",
-    "timestamp",
-    "device",
-    "device_id",
-];
-
 fn constrained_body(body: Option<&Value>) -> Option<Value> {
     let object = body?.as_object()?;
-    let kept = BODY_FIELDS
+    let kept = protocol::PROGRESS_FIELDS
         .iter()
         .filter_map(|k| object.get(*k).map(|v| (k.to_string(), v.clone())))
         .collect();
@@ -990,7 +981,7 @@ pub fn rules_touched(
             for (x, y) in ref_puts.iter().zip(&cand_puts) {
                 let field =
                     |w: &WireRequest, k: &str| w.body.as_ref().and_then(|b| b.get(k)).cloned();
-                for k in BODY_FIELDS {
+                for k in protocol::PROGRESS_FIELDS {
                     let (a, b) = (field(x, k), field(y, k));
                     let same = match (&a, &b) {
                         (Some(a), Some(b)) => values_match(a, b),

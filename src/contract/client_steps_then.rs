@@ -278,15 +278,8 @@ fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
         let Some(object) = push.entry.body.as_object() else {
             fail("a JSON object body", describe_entry(&push.entry));
         };
-        let missing: Vec<&str> = [
-            "document",
-            "percentage",
-            "progress",
-            "timestamp",
-            "device",
-            "device_id",
-        ]
-        .into_iter()
+        let missing: Vec<&str> = crate::protocol::PROGRESS_FIELDS
+            .into_iter()
         .filter(|f| object.get(*f).is_none_or(|v| v.is_null()))
         .collect();
         if !missing.is_empty() {

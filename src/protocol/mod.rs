@@ -96,6 +96,16 @@ impl std::str::FromStr for Dialect {
     }
 }
 
+/// The fields of a progress record: what a push sends and a pull answers.
+pub const PROGRESS_FIELDS: [&str; 6] = [
+    "document",
+    "percentage",
+    "progress",
+    "timestamp",
+    "device",
+    "device_id",
+];
+
 /// Route paths relative to a dialect's prefix.
 pub mod routes {
     pub const AUTH: &str = "/users/auth";
