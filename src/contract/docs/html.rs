@@ -218,6 +218,13 @@ fn summary(out: &mut String, spec: &Spec) {
     out.push_str("</div>\n</header>\n");
 }
 
+/// The reading the contract chose for a rule where the source is silent, or nothing.
+fn reading_note(reading: Option<&str>) -> String {
+    reading
+        .map(|r| format!("<div class=\"reading\"><b>Reading chosen:</b> {}</div>", esc(r)))
+        .unwrap_or_default()
+}
+
 fn level_badge(level: Level) -> String {
     format!(
         "<span class=\"badge lv-{}\">{}</span>",
@@ -297,13 +304,7 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
             level_badge(rule.level),
             esc(rule.text)
         );
-        if let Some(reading) = rule.reading {
-            let _ = write!(
-                out,
-                "<div class=\"reading\"><b>Reading chosen:</b> {}</div>",
-                esc(reading)
-            );
-        }
+        out.push_str(&reading_note(rule.reading));
         let _ = write!(
             out,
             "<div class=\"src\">{}</div></td><td class=\"cover\">",
@@ -364,13 +365,7 @@ fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
                 level_badge(rule.level),
                 esc(rule.text)
             );
-            if let Some(reading) = rule.reading {
-                let _ = write!(
-                    out,
-                    "<div class=\"reading\"><b>Reading chosen:</b> {}</div>",
-                    esc(reading)
-                );
-            }
+            out.push_str(&reading_note(rule.reading));
             out.push_str("</td></tr>\n");
         }
         out.push_str("</tbody></table>\n");
@@ -502,17 +497,9 @@ fn scenario_card(
                             esc(&r.scenario),
                             r.status.word()
                         );
-                        for (what, value) in [
-                            ("step", &r.step),
-                            ("expected", &r.expected),
-                            ("actual", &r.actual),
-                            ("reason", &r.reason),
-                            ("reproduce", &r.reproduce),
-                        ] {
-                            if let Some(v) = results::show(value) {
-                                let _ =
-                                    write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
-                            }
+                        for (what, v) in r.details() {
+                            let _ =
+                                write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
                         }
                         out.push_str("</dl>");
                     }

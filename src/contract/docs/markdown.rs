@@ -130,16 +130,8 @@ fn scenario_section(
                             r.status.word(),
                             r.scenario
                         );
-                        for (what, value) in [
-                            ("step", &r.step),
-                            ("expected", &r.expected),
-                            ("actual", &r.actual),
-                            ("reason", &r.reason),
-                            ("reproduce", &r.reproduce),
-                        ] {
-                            if let Some(v) = results::show(value) {
-                                let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
-                            }
+                        for (what, v) in r.details() {
+                            let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
                         }
                         out.push('\n');
                     }

@@ -42,6 +42,22 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// What a failed or broken result has to say, in reading order, each with
+    /// its label (`step`, `expected`, `actual`, `reason`, `reproduce`); fields
+    /// the report left empty are not listed. Every page shows the same ones.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        [
+            ("step", &self.step),
+            ("expected", &self.expected),
+            ("actual", &self.actual),
+            ("reason", &self.reason),
+            ("reproduce", &self.reproduce),
+        ]
+        .into_iter()
+        .filter_map(|(what, value)| show(value).map(|v| (what, v)))
+        .collect()
+    }
+
     /// Whether this result is about `scenario` of `feature`. A result that
     /// says where its scenario is written is matched by that alone (its line
     /// must fall inside the scenario, example rows included); one that does
