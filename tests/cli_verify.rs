@@ -15,6 +15,21 @@ fn write_feature(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write feature");
 }
 
+/// `verify-client --features DIR` where DIR holds only the feature `name` saying `text`.
+fn verify_client_on(name: &str, text: &str) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_feature(dir.path(), name, text);
+    kosync()
+        .args(["verify-client", "--features"])
+        .arg(dir.path())
+        .assert()
+}
+
+/// The JSON report a run wrote to `path`.
+fn read_report(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("json written")).expect("JSON")
+}
+
 #[test]
 fn verify_client_passes_the_reference_model() {
     kosync()
@@ -42,7 +57,7 @@ fn verify_client_writes_json_and_junit_reports() {
         .assert()
         .code(0);
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("JSON");
+        read_report(&json);
     assert_eq!(report["conformant"], true);
     assert_eq!(report["profile"], "booklore-plugin");
     let results = report["results"].as_array().expect("results");
@@ -67,11 +82,9 @@ fn verify_client_writes_json_and_junit_reports() {
 
 #[test]
 fn a_failing_client_scenario_exits_1_with_rule_expected_actual_and_reproduction() {
-    let dir = tempfile::tempdir().expect("tempdir");
     // The reference model does not prompt on a 404 (C-PULL-5), so this
     // deliberately wrong expectation must fail and say so.
-    write_feature(
-        dir.path(),
+    verify_client_on(
         "wrong.feature",
         r#"@booklore-plugin
 Feature: A deliberately wrong expectation
@@ -83,11 +96,7 @@ Feature: A deliberately wrong expectation
       When the reader opens book A at 20%
       Then the user is asked whether to jump to 50%
 "#,
-    );
-    kosync()
-        .args(["verify-client", "--features"])
-        .arg(dir.path())
-        .assert()
+    )
         .code(1)
         .stdout(predicate::str::contains(
             "FAIL [C-PULL-5] Expecting a prompt on a 404",
@@ -103,9 +112,7 @@ Feature: A deliberately wrong expectation
 
 #[test]
 fn a_should_rule_failure_is_reported_but_does_not_fail_the_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_feature(
-        dir.path(),
+    verify_client_on(
         "should.feature",
         r#"Feature: A SHOULD rule with a wrong expectation
   @C-SAFE-5
@@ -116,11 +123,7 @@ fn a_should_rule_failure_is_reported_but_does_not_fail_the_run() {
       When the reader opens book A at 20%
       Then the queue summary reads 3P
 "#,
-    );
-    kosync()
-        .args(["verify-client", "--features"])
-        .arg(dir.path())
-        .assert()
+    )
         .code(0)
         .stdout(predicate::str::contains("warn [C-SAFE-5]"))
         .stdout(predicate::str::contains("1P (1 pending, 0 synced)"));
@@ -128,16 +131,10 @@ fn a_should_rule_failure_is_reported_but_does_not_fail_the_run() {
 
 #[test]
 fn a_step_no_definition_matches_is_a_harness_error() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_feature(
-        dir.path(),
+    verify_client_on(
         "typo.feature",
         "Feature: Typo\n  @C-PULL-1\n  Rule: r\n    Scenario: s\n      Given the reader opnes book A at 20%\n",
-    );
-    kosync()
-        .args(["verify-client", "--features"])
-        .arg(dir.path())
-        .assert()
+    )
         .code(2)
         .stdout(predicate::str::contains(
             "no step definition matches this step",
@@ -146,16 +143,10 @@ fn a_step_no_definition_matches_is_a_harness_error() {
 
 #[test]
 fn an_unknown_book_in_the_features_is_a_harness_error() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_feature(
-        dir.path(),
+    verify_client_on(
         "book.feature",
         "Feature: Books\n  @C-PULL-1\n  Rule: r\n    Scenario: s\n      Given progress sync is enabled\n      When the reader opens book Z at 20%\n",
-    );
-    kosync()
-        .args(["verify-client", "--features"])
-        .arg(dir.path())
-        .assert()
+    )
         .code(2)
         .stdout(predicate::str::contains(
             "the features know books A, B, C, D",
@@ -179,16 +170,10 @@ fn bad_usage_exits_2_with_a_clear_message() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/features"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_feature(
-        dir.path(),
+    verify_client_on(
         "broken.feature",
         "Feature: x\n  Scenario\n  Given\n",
-    );
-    kosync()
-        .args(["verify-client", "--features"])
-        .arg(dir.path())
-        .assert()
+    )
         .code(2)
         .stderr(predicate::str::contains("broken.feature"));
 }
@@ -216,7 +201,7 @@ fn verify_runs_both_sides_with_one_summary_and_one_report() {
         ))
         .stdout(predicate::str::contains("errors: conformant"));
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("JSON");
+        read_report(&json);
     assert_eq!(report["exit_code"], 0);
     let results = report["results"].as_array().expect("results");
     let from = |prefix: &str| {
@@ -259,7 +244,7 @@ fn verify_tags_filter_applies_to_both_sides() {
         .assert()
         .code(0);
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("JSON");
+        read_report(&json);
     for r in report["results"].as_array().expect("results") {
         let rules = r["rules"].to_string();
         assert!(
