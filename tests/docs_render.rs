@@ -42,6 +42,29 @@ fn kosync() -> Command {
     Command::cargo_bin("kosync-contract").expect("binary is built")
 }
 
+/// `docs --out OUT --features tests/fixtures/features/FEATURES`, with one
+/// `--results tests/fixtures/results/R` per entry of `results`.
+fn docs_command(out: &Path, features: &str, results: &[&str]) -> Command {
+    let mut command = kosync();
+    command
+        .args(["docs", "--out"])
+        .arg(out)
+        .arg("--features")
+        .arg(fixtures().join("features").join(features));
+    for r in results {
+        command.arg("--results").arg(fixtures().join("results").join(r));
+    }
+    command
+}
+
+fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
 #[test]
 fn markdown_page_of_a_feature_with_results() {
     let spec = good_spec(true);
@@ -135,18 +158,14 @@ fn rules_listing_names_every_rule_and_its_scenarios() {
 #[test]
 fn docs_command_writes_every_page_with_every_rule() {
     let out = tempfile::tempdir().expect("temp dir");
-    let assert = kosync()
-        .args(["docs", "--out"])
-        .arg(out.path())
-        .arg("--features")
-        .arg(fixtures().join("features/good"))
-        .arg("--results")
-        .arg(fixtures().join("results/builtin-booklore.json"))
-        .arg("--results")
-        .arg(fixtures().join("results/broken-server.json"))
-        .assert()
+    let assert = docs_command(
+        out.path(),
+        "good",
+        &["builtin-booklore.json", "broken-server.json"],
+    )
+    .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     for page in [
         "index.html",
         "rules.md",
@@ -217,16 +236,9 @@ fn html_escaped(s: &str) -> String {
 #[test]
 fn a_malformed_report_is_refused_naming_the_file() {
     let out = tempfile::tempdir().expect("temp dir");
-    let assert = kosync()
-        .args(["docs", "--out"])
-        .arg(out.path())
-        .arg("--features")
-        .arg(fixtures().join("features/good"))
-        .arg("--results")
-        .arg(fixtures().join("results/malformed.json"))
-        .assert()
+    let assert = docs_command(out.path(), "good", &["malformed.json"]).assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = stderr_of(&assert);
     assert!(
         stderr.contains("malformed.json is not a kosync-contract JSON report"),
         "{stderr}"
@@ -244,14 +256,9 @@ fn a_malformed_report_is_refused_naming_the_file() {
 #[test]
 fn a_broken_feature_stops_docs_with_file_and_line() {
     let out = tempfile::tempdir().expect("temp dir");
-    let assert = kosync()
-        .args(["docs", "--out"])
-        .arg(out.path())
-        .arg("--features")
-        .arg(fixtures().join("features/bad-syntax"))
-        .assert()
+    let assert = docs_command(out.path(), "bad-syntax", &[]).assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = stderr_of(&assert);
     assert!(stderr.contains("broken.feature:6:"), "{stderr}");
 }
 
@@ -263,7 +270,7 @@ fn rules_command_lists_the_catalogue() {
         .arg(fixtures().join("features/good"))
         .assert()
         .success();
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     let listed = catalogue::all()
         .iter()
         .filter(|r| stdout.lines().any(|l| l.starts_with(r.id)))
@@ -282,7 +289,7 @@ fn rules_check_runs_the_gate() {
         .arg(fixtures().join("features/unknown-id"))
         .assert()
         .code(1);
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     assert!(stdout.contains("tag @S-PULL-99 on Rule"), "{stdout}");
     assert!(stdout.contains("rule H-1 has no scenario"), "{stdout}");
     let assert = kosync()
@@ -290,7 +297,7 @@ fn rules_check_runs_the_gate() {
         .arg(fixtures().join("features/bad-syntax"))
         .assert()
         .code(1);
-    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let stdout = stdout_of(&assert);
     assert!(
         stdout.contains("broken.feature:6:20: not valid Gherkin"),
         "{stdout}"
