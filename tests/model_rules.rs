@@ -36,11 +36,7 @@ fn disabled_by_default_sends_and_queues_nothing_c_en_1_c_en_2() {
 
 #[test]
 fn items_queued_before_disabling_stay_untouched_c_en_2() {
-    let t = play(
-        enabled(),
-        None,
-        |_| {},
-        [
+    let t = play_on_empty_server(enabled(), [
             open(A, 10),
             Event::BookClosed,
             patch(|p| p.enabled = Some(false)),
@@ -55,7 +51,7 @@ fn items_queued_before_disabling_stay_untouched_c_en_2() {
 
 #[test]
 fn open_pulls_first_then_uploads_open_snapshot_c_pull_1_c_push_1_c_pull_7() {
-    let t = play(enabled(), None, |_| {}, [online(), open(A, 10)]);
+    let t = play_on_empty_server(enabled(), [online(), open(A, 10)]);
     let paths: Vec<_> = t
         .journal
         .iter()
@@ -109,7 +105,7 @@ fn upload_waits_for_the_pull_answer_c_pull_7() {
 
 #[test]
 fn push_body_and_headers_c_wire_2_c_wire_4() {
-    let t = play(enabled(), None, |_| {}, [online(), wait(7), open(A, 42)]);
+    let t = play_on_empty_server(enabled(), [online(), wait(7), open(A, 42)]);
     let put = &t.journal[1].request;
     let body = put.body.clone().expect("push has a body");
     assert_eq!(body["document"], A);
@@ -156,11 +152,7 @@ fn pull_toggles_c_pull_4() {
         pull_on_resume: false,
         ..enabled()
     };
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        [online(), open(A, 10), Event::Resume],
+    let t = play_on_empty_server(settings, [online(), open(A, 10), Event::Resume],
     );
     assert_eq!(t.pulls(), 0);
     assert_eq!(t.pushes(), 1);
@@ -168,14 +160,10 @@ fn pull_toggles_c_pull_4() {
 
 #[test]
 fn resume_pulls_suspend_does_nothing_c_pull_2() {
-    let t = play(
-        enabled(),
-        None,
-        |_| {},
-        [online(), open(A, 10), Event::Suspend, Event::Resume],
+    let t = play_on_empty_server(enabled(), [online(), open(A, 10), Event::Suspend, Event::Resume],
     );
     assert_eq!(t.pulls(), 2);
-    let t = play(enabled(), None, |_| {}, [online(), Event::Resume]);
+    let t = play_on_empty_server(enabled(), [online(), Event::Resume]);
     assert_eq!(t.pulls(), 0, "resume without a book pulls nothing");
 }
 
@@ -345,11 +333,7 @@ fn periodic_snapshots_every_n_and_counter_restarts_c_push_3() {
         ..enabled()
     };
     let turns: Vec<Event> = (11..=17).map(turn).collect();
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        std::iter::once(open(A, 10)).chain(turns),
+    let t = play_on_empty_server(settings, std::iter::once(open(A, 10)).chain(turns),
     );
     // open + turns 13 and 16.
     assert_eq!(t.queue.pending, 3);
@@ -378,11 +362,7 @@ fn periodic_off_queues_only_open_and_close_c_push_5() {
         pages_per_sync: 1,
         ..enabled()
     };
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        [open(A, 10), turn(11), turn(12), Event::BookClosed],
+    let t = play_on_empty_server(settings, [open(A, 10), turn(11), turn(12), Event::BookClosed],
     );
     assert_eq!(t.queue.pending, 2);
 }
@@ -410,11 +390,7 @@ fn page_uploads_debounced_skipped_not_delayed_c_push_6_c_push_7() {
         pages_per_sync: 1,
         ..enabled()
     };
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        [
+    let t = play_on_empty_server(settings, [
             Event::WifiConnected,
             patch(|p| p.pull_on_open = Some(false)),
             open(A, 10), // run at t0
@@ -442,11 +418,7 @@ fn open_close_rating_and_sync_now_are_not_debounced_c_push_7() {
         pull_on_open: false,
         ..enabled()
     };
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        [
+    let t = play_on_empty_server(settings, [
             online(),
             open(A, 10),
             Event::RatingSubmitted { stars: 5 },
@@ -461,11 +433,7 @@ fn open_close_rating_and_sync_now_are_not_debounced_c_push_7() {
 
 #[test]
 fn rating_off_queues_nothing_c_rate_2() {
-    let t = play(
-        enabled(),
-        None,
-        |_| {},
-        [open(A, 10), Event::RatingSubmitted { stars: 3 }],
+    let t = play_on_empty_server(enabled(), [open(A, 10), Event::RatingSubmitted { stars: 3 }],
     );
     assert_eq!(t.queue.pending, 1);
 }
@@ -570,11 +538,7 @@ fn manual_only_queues_but_uploads_only_on_sync_now_c_man_1_2_3_4() {
     );
     assert!(t.journal.is_empty(), "C-MAN-2, C-MAN-4");
     assert_eq!(t.queue.pending, 2, "C-MAN-1");
-    let t = play(
-        settings,
-        None,
-        |_| {},
-        [
+    let t = play_on_empty_server(settings, [
             online(),
             open(A, 10),
             Event::BookClosed,

@@ -171,6 +171,11 @@ pub fn play(
     }
 }
 
+/// Play `events` against a correct client and a stand-in server holding nothing.
+pub fn play_on_empty_server(settings: Settings, events: impl IntoIterator<Item = Event>) -> Trace {
+    play(settings, None, |_| {}, events)
+}
+
 pub fn strategies(newer: ConflictStrategy, older: ConflictStrategy) -> Settings {
     Settings {
         newer_strategy: newer,
