@@ -11,30 +11,12 @@ use kosync_contract::contract::client_cli::{verify_client, ClientRunOptions, Cli
 use kosync_contract::contract::client_world::DriverFactory;
 use kosync_contract::contract::report::Status;
 
-/// Each mutant of `fixtures/adapters/lua/progress_sync.lua` and the rule it breaks.
-const LUA_MUTANTS: &[(&str, &str)] = &[
-    ("no_debounce", "C-PUSH-6"),
-    ("pull_without_wifi", "C-PULL-3"),
-    ("notice_on_404", "C-PULL-5"),
-    ("apply_older_when_disabled", "C-CONF-5"),
-    ("drop_failed_upload", "C-Q-3"),
-    ("upload_in_manual_only", "C-MAN-2"),
-    ("ignore_read_on_rating", "C-RATE-1"),
-    ("prompt_applies_silently", "C-CONF-4"),
-    ("counter_never_restarts", "C-PUSH-3"),
-    ("lifo_queue", "C-SAFE-2"),
-    ("plain_password", "C-WIRE-4"),
-    ("sync_when_disabled", "C-EN-2"),
-    ("no_pull_on_resume", "C-PULL-2"),
-    ("no_open_snapshot", "C-PUSH-1"),
-];
+mod support;
+
+use support::lua::{mutant_command_line, MUTANTS as LUA_MUTANTS};
 
 fn lua(mutant: &str) -> ClientTarget {
-    let script = format!(
-        "{}/fixtures/adapters/lua/adapter.lua",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let line = format!("KOSYNC_MUTANT={mutant} luajit '{script}'");
+    let line = mutant_command_line(mutant);
     let command = AdapterCommand::parse(&line).expect("adapter command parses");
     let make = SubprocessDriver::factory(command, Duration::from_secs(20));
     let drivers: DriverFactory = Arc::new(move || Ok(make()));

@@ -7,32 +7,12 @@ use std::time::Duration;
 use kosync_contract::adapter::differential::{self, Candidate, Options, Outcome};
 use kosync_contract::adapter::subprocess::{AdapterCommand, SubprocessDriver};
 
-/// Every mutant of `fixtures/adapters/lua/progress_sync.lua` and the rule it breaks.
-const MUTANTS: &[(&str, &str)] = &[
-    ("no_debounce", "C-PUSH-6"),
-    ("pull_without_wifi", "C-PULL-3"),
-    ("notice_on_404", "C-PULL-5"),
-    ("apply_older_when_disabled", "C-CONF-5"),
-    ("drop_failed_upload", "C-Q-3"),
-    ("upload_in_manual_only", "C-MAN-2"),
-    ("ignore_read_on_rating", "C-RATE-1"),
-    ("prompt_applies_silently", "C-CONF-4"),
-    ("counter_never_restarts", "C-PUSH-3"),
-    ("lifo_queue", "C-SAFE-2"),
-    ("plain_password", "C-WIRE-4"),
-    // Queues (and later pushes) while disabled; the shortest case shows the queueing.
-    ("sync_when_disabled", "C-EN-2"),
-    ("no_pull_on_resume", "C-PULL-2"),
-    ("no_open_snapshot", "C-PUSH-1"),
-];
+mod support;
+
+use support::lua::{mutant_command_line, MUTANTS};
 
 fn lua(mutant: &str) -> Candidate {
-    let script = format!(
-        "{}/fixtures/adapters/lua/adapter.lua",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let command = AdapterCommand::parse(&format!("KOSYNC_MUTANT={mutant} luajit '{script}'"))
-        .expect("command parses");
+    let command = AdapterCommand::parse(&mutant_command_line(mutant)).expect("command parses");
     Candidate::Driver {
         make: Box::new(SubprocessDriver::factory(command, Duration::from_secs(5))),
     }

@@ -8,6 +8,10 @@ use assert_cmd::Command;
 use kosync_contract::contract::catalogue;
 use serde_json::Value;
 
+mod support;
+
+use support::lua::{mutant_command_line, MUTANTS};
+
 const LUA: &str = "luajit fixtures/adapters/lua/adapter.lua";
 
 fn verify(adapter: &str, extra: &[&str]) -> (Output, Option<Value>) {
@@ -115,25 +119,15 @@ fn a_bad_adapter_command_line_is_exit_2() {
 /// Each mutant, run on the scenarios of the rule it breaks plus the differential run.
 #[test]
 fn each_lua_mutant_fails_verify_client_on_its_rule() {
-    let mutants = [
-        ("no_debounce", "C-PUSH-6"),
-        ("pull_without_wifi", "C-PULL-3"),
-        ("notice_on_404", "C-PULL-5"),
-        ("apply_older_when_disabled", "C-CONF-5"),
-        ("drop_failed_upload", "C-Q-3"),
-        ("upload_in_manual_only", "C-MAN-2"),
-        ("ignore_read_on_rating", "C-RATE-1"),
-        ("prompt_applies_silently", "C-CONF-4"),
-        ("counter_never_restarts", "C-PUSH-3"),
-        ("lifo_queue", "C-SAFE-2"),
-        ("plain_password", "C-WIRE-4"),
-        ("sync_when_disabled", "C-EN-1"),
-        ("no_pull_on_resume", "C-PULL-2"),
-        ("no_open_snapshot", "C-PUSH-1"),
-    ];
     let mut missed = Vec::new();
-    for (mutant, rule) in mutants {
-        let adapter = format!("KOSYNC_MUTANT={mutant} {LUA}");
+    for &(mutant, rule) in MUTANTS {
+        // Run on its own scenarios this one is seen uploading while disabled.
+        let rule = if mutant == "sync_when_disabled" {
+            "C-EN-1"
+        } else {
+            rule
+        };
+        let adapter = mutant_command_line(mutant);
         let (output, report) = verify(&adapter, &["--tags", &format!("@{rule}"), "--cases", "200"]);
         let failed = report.as_ref().map(failed_rules).unwrap_or_default();
         // A SHOULD rule's failure is reported without failing the run.

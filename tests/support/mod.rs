@@ -2,6 +2,8 @@
 //! up the same way everywhere, and the reader's events in short words.
 #![allow(dead_code)]
 
+pub mod lua;
+
 use kosync_contract::model::sim::{Exchange, SimServer};
 use kosync_contract::model::{
     Client, ClientConfig, ConflictStrategy, Effect, Event, Mutant, Position, Profile, QueueCounts,

@@ -1,0 +1,33 @@
+//! The Lua example client (`fixtures/adapters/lua`) and its deliberately broken
+//! variants, for the tests that check each variant is caught.
+
+/// Each mutant of `fixtures/adapters/lua/progress_sync.lua` (switched on with
+/// `KOSYNC_MUTANT=name`) and the rule it breaks.
+pub const MUTANTS: &[(&str, &str)] = &[
+    ("no_debounce", "C-PUSH-6"),
+    ("pull_without_wifi", "C-PULL-3"),
+    ("notice_on_404", "C-PULL-5"),
+    ("apply_older_when_disabled", "C-CONF-5"),
+    ("drop_failed_upload", "C-Q-3"),
+    ("upload_in_manual_only", "C-MAN-2"),
+    ("ignore_read_on_rating", "C-RATE-1"),
+    ("prompt_applies_silently", "C-CONF-4"),
+    ("counter_never_restarts", "C-PUSH-3"),
+    ("lifo_queue", "C-SAFE-2"),
+    ("plain_password", "C-WIRE-4"),
+    // Queues (and later pushes) while disabled, so it breaks C-EN-1 too; the
+    // shortest differential case shows the queueing.
+    ("sync_when_disabled", "C-EN-2"),
+    ("no_pull_on_resume", "C-PULL-2"),
+    ("no_open_snapshot", "C-PUSH-1"),
+];
+
+/// The command line that starts the Lua example adapter with `mutant` switched
+/// on (an unknown name leaves it correct). The script path is absolute, so it
+/// runs from any directory.
+pub fn mutant_command_line(mutant: &str) -> String {
+    format!(
+        "KOSYNC_MUTANT={mutant} luajit '{}/fixtures/adapters/lua/adapter.lua'",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
