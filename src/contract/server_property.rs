@@ -492,7 +492,24 @@ enum Origin {
     Unknown,
 }
 
+/// A key no test user has.
+fn wrong_key() -> String {
+    protocol::key_for_password("certainly not the password")
+}
+
 impl Sut {
+    /// A request with a wrong key must be refused (S-AUTH-2).
+    fn check_wrong_key_refused(&self, answer: &Answer) {
+        if !matches!(answer.status, Some(401) | Some(403)) {
+            broken(
+                self,
+                "S-AUTH-2",
+                "401 or 403 for a wrong key",
+                &answer.describe(),
+            );
+        }
+    }
+
     fn origin(&self, user: usize, doc: usize, answer: &Answer) -> Origin {
         let Some(body) = answer.json() else {
             return Origin::Unknown;
@@ -607,28 +624,12 @@ impl StateMachineTest for ServerUnderTest {
                 sut.check_pull(*user, *doc, expected.as_ref(), &answer);
             }
             Step::PushWithWrongKey { user, doc, push } => {
-                let wrong = protocol::key_for_password("certainly not the password");
-                let answer = sut.push(*user, *doc, push, Some(&wrong));
-                if !matches!(answer.status, Some(401) | Some(403)) {
-                    broken(
-                        &sut,
-                        "S-AUTH-2",
-                        "401 or 403 for a wrong key",
-                        &answer.describe(),
-                    );
-                }
+                let answer = sut.push(*user, *doc, push, Some(&wrong_key()));
+                sut.check_wrong_key_refused(&answer);
             }
             Step::PullWithWrongKey { user, doc } => {
-                let wrong = protocol::key_for_password("certainly not the password");
-                let answer = sut.pull(*user, *doc, Some(&wrong));
-                if !matches!(answer.status, Some(401) | Some(403)) {
-                    broken(
-                        &sut,
-                        "S-AUTH-2",
-                        "401 or 403 for a wrong key",
-                        &answer.describe(),
-                    );
-                }
+                let answer = sut.pull(*user, *doc, Some(&wrong_key()));
+                sut.check_wrong_key_refused(&answer);
             }
             Step::PushBadBody { user, doc, body } => {
                 let document = sut.docs[*doc].clone();
