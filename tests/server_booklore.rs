@@ -319,13 +319,7 @@ async fn s_ct_1_s_ct_2_every_answer_is_exactly_application_json() {
         h.pull(ALICE, BOOK).await,
         h.pull(ALICE, OTHER_BOOK).await,
         h.push_raw(ALICE, b"{nope").await,
-        h.send(
-            Method::POST,
-            &Dialect::BookLore.create_path(),
-            None,
-            Some(b"{}".to_vec()),
-        )
-        .await,
+        h.create_raw(b"{}".to_vec()).await,
         h.send(Method::GET, "/api/koreader/nothing-here", Some(ALICE), None)
             .await,
     ];
@@ -344,15 +338,7 @@ async fn s_ct_1_s_ct_2_every_answer_is_exactly_application_json() {
 #[tokio::test]
 async fn s_reg_1_create_is_refused() {
     let h = booklore().await;
-    let body = json!({ "username": "eve", "password": protocol::key_for_password("x") });
-    let a = h
-        .send(
-            Method::POST,
-            &Dialect::BookLore.create_path(),
-            None,
-            Some(body.to_string().into_bytes()),
-        )
-        .await;
+    let a = h.create("eve", "x").await;
     assert_eq!(a.status, 403);
     assert_eq!(
         a.body,

@@ -169,16 +169,7 @@ async fn defect_zero_percentage_omitted_breaks_s_pull_3() {
 #[tokio::test]
 async fn defect_registration_allowed_breaks_s_reg_1() {
     let h = defective(Dialect::BookLore, Defect::RegistrationAllowed).await;
-    let body =
-        json!({ "username": "eve", "password": kosync_contract::protocol::key_for_password("x") });
-    let a = h
-        .send(
-            Method::POST,
-            &Dialect::BookLore.create_path(),
-            None,
-            Some(body.to_string().into_bytes()),
-        )
-        .await;
+    let a = h.create("eve", "x").await;
     assert_eq!(a.status, 201);
     assert_eq!(h.auth(Some(("eve", "x"))).await.status, 200);
 }

@@ -20,22 +20,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use server_support::*;
 
-fn create_body(name: &str, password: &str) -> Vec<u8> {
-    json!({ "username": name, "password": protocol::key_for_password(password) })
-        .to_string()
-        .into_bytes()
-}
-
-async fn create(h: &Harness, name: &str, password: &str) -> Answer {
-    h.send(
-        Method::POST,
-        &Dialect::Kosync.create_path(),
-        None,
-        Some(create_body(name, password)),
-    )
-    .await
-}
-
 fn assert_error(a: &Answer, status: u16, code: u16) {
     assert_eq!(a.status, status, "{}", a.body);
     assert_eq!(a.body["code"], json!(code), "{}", a.body);
@@ -46,7 +30,7 @@ fn assert_error(a: &Answer, status: u16, code: u16) {
 #[tokio::test]
 async fn k_reg_1_create_registers_the_user_with_201() {
     let h = kosync().await;
-    let a = create(&h, "dave", "dave-pw").await;
+    let a = h.create("dave", "dave-pw").await;
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.body, json!({ "username": "dave" }));
     assert_eq!(h.auth(Some(("dave", "dave-pw"))).await.status, 200);
@@ -55,14 +39,14 @@ async fn k_reg_1_create_registers_the_user_with_201() {
 #[tokio::test]
 async fn k_reg_2_taken_name_is_402_code_2002() {
     let h = kosync().await;
-    assert_eq!(create(&h, "dave", "one").await.status, 201);
+    assert_eq!(h.create("dave", "one").await.status, 201);
     assert_error(
-        &create(&h, "dave", "two").await,
+        &h.create("dave", "two").await,
         402,
         kosync_codes::USER_EXISTS,
     );
     assert_error(
-        &create(&h, ALICE.0, "x").await,
+        &h.create(ALICE.0, "x").await,
         402,
         kosync_codes::USER_EXISTS,
     );
@@ -79,7 +63,7 @@ async fn k_reg_3_no_registration_is_402_code_2005() {
     config.registration = false;
     let h = start(config).await;
     assert_error(
-        &create(&h, "dave", "x").await,
+        &h.create("dave", "x").await,
         402,
         kosync_codes::REGISTRATION_DISABLED,
     );
@@ -104,25 +88,11 @@ async fn k_reg_4_invalid_registrations_are_refused() {
         ),
     ];
     for (what, body) in bodies {
-        let a = h
-            .send(
-                Method::POST,
-                &Dialect::Kosync.create_path(),
-                None,
-                Some(body),
-            )
-            .await;
+        let a = h.create_raw(body).await;
         assert_error(&a, 403, kosync_codes::INVALID_REQUEST);
         let _ = what;
     }
-    let bad_json = h
-        .send(
-            Method::POST,
-            &Dialect::Kosync.create_path(),
-            None,
-            Some(b"{".to_vec()),
-        )
-        .await;
+    let bad_json = h.create_raw(b"{".to_vec()).await;
     assert_error(&bad_json, 400, kosync_codes::INVALID_JSON);
 }
 

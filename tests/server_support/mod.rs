@@ -95,6 +95,13 @@ pub fn push_body(document: &str, percentage: f64, progress: &str) -> Value {
     })
 }
 
+/// The registration body KOReader sends: the name and the key of the password.
+pub fn create_body(name: &str, password: &str) -> Vec<u8> {
+    json!({ "username": name, "password": protocol::key_for_password(password) })
+        .to_string()
+        .into_bytes()
+}
+
 impl Harness {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -153,6 +160,22 @@ impl Harness {
             &self.dialect.pull_path(document),
             Some(user),
             None,
+        )
+        .await
+    }
+
+    /// Register `name` through the dialect's create route.
+    pub async fn create(&self, name: &str, password: &str) -> Answer {
+        self.create_raw(create_body(name, password)).await
+    }
+
+    /// Send `body` as it is to the dialect's create route.
+    pub async fn create_raw(&self, body: Vec<u8>) -> Answer {
+        self.send(
+            reqwest::Method::POST,
+            &self.dialect.create_path(),
+            None,
+            Some(body),
         )
         .await
     }
