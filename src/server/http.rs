@@ -135,6 +135,32 @@ enum BodyRead {
     Broken,
 }
 
+impl BodyRead {
+    /// The request for a handler when the body came whole; else the 413 for
+    /// one over the limit (its rest drained), or a dropped connection for one
+    /// that broke off.
+    fn into_request(
+        self,
+        parts: hyper::http::request::Parts,
+        path: String,
+        shared: &Shared,
+    ) -> Result<Result<Request, Reply>, DropConnection> {
+        match self {
+            BodyRead::Whole(body) => Ok(Ok(Request {
+                method: parts.method,
+                path,
+                headers: parts.headers,
+                body,
+            })),
+            BodyRead::TooLarge(rest) => {
+                drain(rest);
+                Ok(Err(too_large(shared.dialect, shared.clock.now())))
+            }
+            BodyRead::Broken => Err(DropConnection),
+        }
+    }
+}
+
 async fn read_body(body: Incoming, headers: &HeaderMap, limit: Option<usize>) -> BodyRead {
     let Some(limit) = limit else {
         return match body.collect().await {
@@ -201,22 +227,10 @@ async fn handle(
     let path = parts.uri.path().to_owned();
 
     if is_admin_path(&path) {
-        let reply = match read_body(incoming, &parts.headers, Some(protocol::MAX_BODY_BYTES)).await
-        {
-            BodyRead::Whole(body) => {
-                let request = Request {
-                    method: parts.method,
-                    path,
-                    headers: parts.headers,
-                    body,
-                };
-                admin::handle(&shared, peer, &request).await
-            }
-            BodyRead::TooLarge(rest) => {
-                drain(rest);
-                too_large(shared.dialect, shared.clock.now())
-            }
-            BodyRead::Broken => return Err(DropConnection),
+        let read = read_body(incoming, &parts.headers, Some(protocol::MAX_BODY_BYTES)).await;
+        let reply = match read.into_request(parts, path, &shared)? {
+            Ok(request) => admin::handle(&shared, peer, &request).await,
+            Err(refused) => refused,
         };
         return Ok(render(&reply, None));
     }
@@ -263,24 +277,12 @@ async fn handle(
         }
     }
 
-    let reply = match read {
-        BodyRead::Whole(body) => {
-            let request = Request {
-                method: parts.method,
-                path,
-                headers: parts.headers,
-                body,
-            };
-            match shared.dialect {
-                Dialect::BookLore => booklore::handle(&shared, &request).await,
-                Dialect::Kosync => kosync::handle(&shared, &request).await,
-            }
-        }
-        BodyRead::TooLarge(rest) => {
-            drain(rest);
-            too_large(shared.dialect, shared.clock.now())
-        }
-        BodyRead::Broken => return Err(DropConnection),
+    let reply = match read.into_request(parts, path, &shared)? {
+        Ok(request) => match shared.dialect {
+            Dialect::BookLore => booklore::handle(&shared, &request).await,
+            Dialect::Kosync => kosync::handle(&shared, &request).await,
+        },
+        Err(refused) => refused,
     };
     guard.status = reply.status;
     let mut response = render(&reply, shared.defect);
