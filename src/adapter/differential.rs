@@ -1213,45 +1213,29 @@ fn settings() -> impl Strategy<Value = Settings> {
 }
 
 fn patch() -> impl Strategy<Value = SettingsPatch> {
-    let none = SettingsPatch::default;
     prop_oneof![
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            enabled: Some(v),
-            ..none()
-        }),
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            pull_on_open: Some(v),
-            ..none()
-        }),
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            pull_on_resume: Some(v),
-            ..none()
-        }),
-        strategy().prop_map(move |v| SettingsPatch {
-            newer_strategy: Some(v),
-            ..none()
-        }),
-        strategy().prop_map(move |v| SettingsPatch {
-            older_strategy: Some(v),
-            ..none()
-        }),
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            periodic_updates: Some(v),
-            ..none()
-        }),
-        (-1i64..=4).prop_map(move |v| SettingsPatch {
-            pages_per_sync: Some(v),
-            ..none()
-        }),
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            set_read_on_rating: Some(v),
-            ..none()
-        }),
-        any::<bool>().prop_map(move |v| SettingsPatch {
-            manual_only: Some(v),
-            ..none()
-        }),
+        one_setting(any::<bool>(), |p, v| p.enabled = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.pull_on_open = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.pull_on_resume = Some(v)),
+        one_setting(strategy(), |p, v| p.newer_strategy = Some(v)),
+        one_setting(strategy(), |p, v| p.older_strategy = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.periodic_updates = Some(v)),
+        one_setting(-1i64..=4, |p, v| p.pages_per_sync = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.set_read_on_rating = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.manual_only = Some(v)),
     ]
+}
+
+/// A patch that changes one setting to a value of `values`.
+fn one_setting<T: std::fmt::Debug>(
+    values: impl Strategy<Value = T>,
+    set: fn(&mut SettingsPatch, T),
+) -> impl Strategy<Value = SettingsPatch> {
+    values.prop_map(move |v| {
+        let mut patch = SettingsPatch::default();
+        set(&mut patch, v);
+        patch
+    })
 }
 
 fn event() -> impl Strategy<Value = Event> {
