@@ -176,16 +176,6 @@ pub async fn verify_client(
     .await
 }
 
-/// A runtime for a verify command: several worker threads for the fake
-/// servers, the (non-`Send`) runner driven on the calling thread.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
-}
-
 /// The options of a client run as `verify-client` flags give them.
 pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
     ClientRunOptions {
@@ -224,7 +214,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         }
         None => ClientTarget::Model(None),
     };
-    let runtime = match runtime() {
+    let runtime = match runner::runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("kosync-contract verify-client: {err}");

@@ -47,6 +47,16 @@ impl FeatureSource {
     }
 }
 
+/// A runtime for a verify command: several worker threads for the fake
+/// servers, the (non-`Send`) runner driven on the calling thread.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
 /// Why the harness could not do its job (exit 2), as opposed to a rule failing.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {

@@ -446,14 +446,10 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Preflight>
 
 /// `kosync-contract verify-server …`: runs on its own runtime, returns the exit code.
 pub fn run(args: VerifyServerArgs) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runner::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("kosync-contract verify-server: cannot start the async runtime: {e}");
+        Err(err) => {
+            eprintln!("kosync-contract verify-server: {err}");
             return std::process::ExitCode::from(exit::HARNESS_ERROR);
         }
     };

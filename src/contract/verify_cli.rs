@@ -11,7 +11,8 @@
 
 use std::time::Instant;
 
-use super::client_cli::{self, verify_client, ClientRunOptions, ClientTarget};
+use super::client_cli::{verify_client, ClientRunOptions, ClientTarget};
+use super::runner;
 use super::report::{Report, ReportFiles};
 use super::server_cli::{run_server_contract, VerifyServer};
 use super::server_property;
@@ -122,7 +123,7 @@ pub fn combine(parts: Vec<(String, Report)>) -> Report {
 
 /// `kosync-contract verify`; returns the process exit code.
 pub fn run(args: VerifyArgs) -> u8 {
-    let runtime = match client_cli::runtime() {
+    let runtime = match runner::runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("kosync-contract verify: {err}");
