@@ -32,8 +32,9 @@ use crate::contract::catalogue::{self, Level};
 use crate::contract::report::{CaseResult, Status};
 use crate::model::sim::SimServer;
 use crate::model::{
-    floor4, Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
-    HttpRequest, Mutant, Position, Profile, QueueCounts, Settings, SettingsPatch, DEBOUNCE_SECONDS,
+    Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
+    HttpRequest, LocalProgress, Mutant, Position, Profile, QueueCounts, RemoteProgress, Settings,
+    SettingsPatch, DEBOUNCE_SECONDS,
 };
 use crate::protocol::{self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{self, Fault, ServerConfig, UserSpec};
@@ -1063,16 +1064,19 @@ pub fn rules_touched(
                 Event::BookOpened { position, .. } => Some(position),
                 _ => ctx.book.as_ref().map(|(_, here)| here),
             } {
-                if floor4(here.percentage) == floor4(proposed.percentage)
-                    || here.progress == proposed.progress
-                {
-                    rules.add("C-CONF-6");
-                } else {
-                    let direction = if proposed.percentage > here.percentage {
-                        Direction::Newer
-                    } else {
-                        Direction::Older
-                    };
+                // The model's own comparison (C-CONF-6, C-CONF-1/2); the
+                // BookLore plugin compares the positions alone, not the times.
+                let direction = Profile::BookLorePlugin.direction(
+                    LocalProgress {
+                        position: here,
+                        changed_at: 0,
+                    },
+                    &RemoteProgress {
+                        position: proposed,
+                        timestamp: None,
+                    },
+                );
+                if let Some(direction) = direction {
                     let strategy = match direction {
                         Direction::Newer => {
                             rules.add("C-CONF-1");
@@ -1088,6 +1092,8 @@ pub fn rules_touched(
                         ConflictStrategy::Prompt => "C-CONF-4",
                         ConflictStrategy::Disable => "C-CONF-5",
                     });
+                } else {
+                    rules.add("C-CONF-6");
                 }
             }
         }
