@@ -56,8 +56,7 @@ fn verify_client_writes_json_and_junit_reports() {
         .arg(&junit)
         .assert()
         .code(0);
-    let report: serde_json::Value =
-        read_report(&json);
+    let report: serde_json::Value = read_report(&json);
     assert_eq!(report["conformant"], true);
     assert_eq!(report["profile"], "booklore-plugin");
     let results = report["results"].as_array().expect("results");
@@ -97,17 +96,17 @@ Feature: A deliberately wrong expectation
       Then the user is asked whether to jump to 50%
 "#,
     )
-        .code(1)
-        .stdout(predicate::str::contains(
-            "FAIL [C-PULL-5] Expecting a prompt on a 404",
-        ))
-        .stdout(predicate::str::contains("a prompt to jump to 50%"))
-        .stdout(predicate::str::contains("no prompt"))
-        .stdout(predicate::str::contains(
-            "kosync-contract verify-client --tags '@C-PULL-5'",
-        ))
-        .stdout(predicate::str::contains("\"type\":\"book_opened\""))
-        .stdout(predicate::str::contains("NOT conformant"));
+    .code(1)
+    .stdout(predicate::str::contains(
+        "FAIL [C-PULL-5] Expecting a prompt on a 404",
+    ))
+    .stdout(predicate::str::contains("a prompt to jump to 50%"))
+    .stdout(predicate::str::contains("no prompt"))
+    .stdout(predicate::str::contains(
+        "kosync-contract verify-client --tags '@C-PULL-5'",
+    ))
+    .stdout(predicate::str::contains("\"type\":\"book_opened\""))
+    .stdout(predicate::str::contains("NOT conformant"));
 }
 
 #[test]
@@ -124,9 +123,9 @@ fn a_should_rule_failure_is_reported_but_does_not_fail_the_run() {
       Then the queue summary reads 3P
 "#,
     )
-        .code(0)
-        .stdout(predicate::str::contains("warn [C-SAFE-5]"))
-        .stdout(predicate::str::contains("1P (1 pending, 0 synced)"));
+    .code(0)
+    .stdout(predicate::str::contains("warn [C-SAFE-5]"))
+    .stdout(predicate::str::contains("1P (1 pending, 0 synced)"));
 }
 
 #[test]
@@ -170,10 +169,7 @@ fn bad_usage_exits_2_with_a_clear_message() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/features"));
-    verify_client_on(
-        "broken.feature",
-        "Feature: x\n  Scenario\n  Given\n",
-    )
+    verify_client_on("broken.feature", "Feature: x\n  Scenario\n  Given\n")
         .code(2)
         .stderr(predicate::str::contains("broken.feature"));
 }
@@ -200,8 +196,7 @@ fn verify_runs_both_sides_with_one_summary_and_one_report() {
             "client booklore-plugin (reference model",
         ))
         .stdout(predicate::str::contains("errors: conformant"));
-    let report: serde_json::Value =
-        read_report(&json);
+    let report: serde_json::Value = read_report(&json);
     assert_eq!(report["exit_code"], 0);
     let results = report["results"].as_array().expect("results");
     let from = |prefix: &str| {
@@ -243,8 +238,7 @@ fn verify_tags_filter_applies_to_both_sides() {
         .arg(&json)
         .assert()
         .code(0);
-    let report: serde_json::Value =
-        read_report(&json);
+    let report: serde_json::Value = read_report(&json);
     for r in report["results"].as_array().expect("results") {
         let rules = r["rules"].to_string();
         assert!(

@@ -52,7 +52,9 @@ fn docs_command(out: &Path, features: &str, results: &[&str]) -> Command {
         .arg("--features")
         .arg(fixtures().join("features").join(features));
     for r in results {
-        command.arg("--results").arg(fixtures().join("results").join(r));
+        command
+            .arg("--results")
+            .arg(fixtures().join("results").join(r));
     }
     command
 }
@@ -164,7 +166,7 @@ fn docs_command_writes_every_page_with_every_rule() {
         &["builtin-booklore.json", "broken-server.json"],
     )
     .assert()
-        .success();
+    .success();
     let stdout = stdout_of(&assert);
     for page in [
         "index.html",
@@ -236,7 +238,8 @@ fn html_escaped(s: &str) -> String {
 #[test]
 fn a_malformed_report_is_refused_naming_the_file() {
     let out = tempfile::tempdir().expect("temp dir");
-    let assert = docs_command(out.path(), "good", &["malformed.json"]).assert()
+    let assert = docs_command(out.path(), "good", &["malformed.json"])
+        .assert()
         .code(2);
     let stderr = stderr_of(&assert);
     assert!(
@@ -256,8 +259,7 @@ fn a_malformed_report_is_refused_naming_the_file() {
 #[test]
 fn a_broken_feature_stops_docs_with_file_and_line() {
     let out = tempfile::tempdir().expect("temp dir");
-    let assert = docs_command(out.path(), "bad-syntax", &[]).assert()
-        .code(2);
+    let assert = docs_command(out.path(), "bad-syntax", &[]).assert().code(2);
     let stderr = stderr_of(&assert);
     assert!(stderr.contains("broken.feature:6:"), "{stderr}");
 }

@@ -36,7 +36,9 @@ fn disabled_by_default_sends_and_queues_nothing_c_en_1_c_en_2() {
 
 #[test]
 fn items_queued_before_disabling_stay_untouched_c_en_2() {
-    let t = play_on_empty_server(enabled(), [
+    let t = play_on_empty_server(
+        enabled(),
+        [
             open(A, 10),
             Event::BookClosed,
             patch(|p| p.enabled = Some(false)),
@@ -152,15 +154,16 @@ fn pull_toggles_c_pull_4() {
         pull_on_resume: false,
         ..enabled()
     };
-    let t = play_on_empty_server(settings, [online(), open(A, 10), Event::Resume],
-    );
+    let t = play_on_empty_server(settings, [online(), open(A, 10), Event::Resume]);
     assert_eq!(t.pulls(), 0);
     assert_eq!(t.pushes(), 1);
 }
 
 #[test]
 fn resume_pulls_suspend_does_nothing_c_pull_2() {
-    let t = play_on_empty_server(enabled(), [online(), open(A, 10), Event::Suspend, Event::Resume],
+    let t = play_on_empty_server(
+        enabled(),
+        [online(), open(A, 10), Event::Suspend, Event::Resume],
     );
     assert_eq!(t.pulls(), 2);
     let t = play_on_empty_server(enabled(), [online(), Event::Resume]);
@@ -333,8 +336,7 @@ fn periodic_snapshots_every_n_and_counter_restarts_c_push_3() {
         ..enabled()
     };
     let turns: Vec<Event> = (11..=17).map(turn).collect();
-    let t = play_on_empty_server(settings, std::iter::once(open(A, 10)).chain(turns),
-    );
+    let t = play_on_empty_server(settings, std::iter::once(open(A, 10)).chain(turns));
     // open + turns 13 and 16.
     assert_eq!(t.queue.pending, 3);
     let c = {
@@ -362,7 +364,9 @@ fn periodic_off_queues_only_open_and_close_c_push_5() {
         pages_per_sync: 1,
         ..enabled()
     };
-    let t = play_on_empty_server(settings, [open(A, 10), turn(11), turn(12), Event::BookClosed],
+    let t = play_on_empty_server(
+        settings,
+        [open(A, 10), turn(11), turn(12), Event::BookClosed],
     );
     assert_eq!(t.queue.pending, 2);
 }
@@ -390,7 +394,9 @@ fn page_uploads_debounced_skipped_not_delayed_c_push_6_c_push_7() {
         pages_per_sync: 1,
         ..enabled()
     };
-    let t = play_on_empty_server(settings, [
+    let t = play_on_empty_server(
+        settings,
+        [
             Event::WifiConnected,
             patch(|p| p.pull_on_open = Some(false)),
             open(A, 10), // run at t0
@@ -418,7 +424,9 @@ fn open_close_rating_and_sync_now_are_not_debounced_c_push_7() {
         pull_on_open: false,
         ..enabled()
     };
-    let t = play_on_empty_server(settings, [
+    let t = play_on_empty_server(
+        settings,
+        [
             online(),
             open(A, 10),
             Event::RatingSubmitted { stars: 5 },
@@ -433,7 +441,9 @@ fn open_close_rating_and_sync_now_are_not_debounced_c_push_7() {
 
 #[test]
 fn rating_off_queues_nothing_c_rate_2() {
-    let t = play_on_empty_server(enabled(), [open(A, 10), Event::RatingSubmitted { stars: 3 }],
+    let t = play_on_empty_server(
+        enabled(),
+        [open(A, 10), Event::RatingSubmitted { stars: 3 }],
     );
     assert_eq!(t.queue.pending, 1);
 }
@@ -538,7 +548,9 @@ fn manual_only_queues_but_uploads_only_on_sync_now_c_man_1_2_3_4() {
     );
     assert!(t.journal.is_empty(), "C-MAN-2, C-MAN-4");
     assert_eq!(t.queue.pending, 2, "C-MAN-1");
-    let t = play_on_empty_server(settings, [
+    let t = play_on_empty_server(
+        settings,
+        [
             online(),
             open(A, 10),
             Event::BookClosed,

@@ -32,9 +32,9 @@ use crate::contract::catalogue::{self, Level};
 use crate::contract::report::{CaseResult, Status};
 use crate::model::sim::SimServer;
 use crate::model::{
-    Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
-    HttpRequest, LocalProgress, Mutant, Position, Profile, QueueCounts, RemoteProgress, Settings,
-    SettingsPatch, DEBOUNCE_SECONDS,
+    Client, ClientConfig, ConflictStrategy, Direction, Effect, Event, HttpOutcome, HttpRequest,
+    LocalProgress, Mutant, Position, Profile, QueueCounts, RemoteProgress, Settings, SettingsPatch,
+    DEBOUNCE_SECONDS,
 };
 use crate::protocol::{self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{self, Fault, ServerConfig, UserSpec};

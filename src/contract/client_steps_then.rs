@@ -280,8 +280,8 @@ fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
         };
         let missing: Vec<&str> = crate::protocol::PROGRESS_FIELDS
             .into_iter()
-        .filter(|f| object.get(*f).is_none_or(|v| v.is_null()))
-        .collect();
+            .filter(|f| object.get(*f).is_none_or(|v| v.is_null()))
+            .collect();
         if !missing.is_empty() {
             fail(
                 "document, percentage, progress, timestamp, device and device_id",

@@ -459,16 +459,14 @@ impl ReportFiles {
     pub fn emit(&self, report: &Report, command: &str) -> u8 {
         print!("{}", report.render_text());
         let mut code = report.exit_code();
-        let writes: [(&Option<PathBuf>, fn(&Report, &Path) -> std::io::Result<()>); 2] = [
-            (&self.json, Report::write_json),
-            (&self.junit, Report::write_junit),
+        let written = [
+            self.json.as_ref().map(|p| (p, report.write_json(p))),
+            self.junit.as_ref().map(|p| (p, report.write_junit(p))),
         ];
-        for (path, write) in writes {
-            if let Some(path) = path {
-                if let Err(err) = write(report, path) {
-                    eprintln!("{command}: cannot write {}: {err}", path.display());
-                    code = exit::HARNESS_ERROR;
-                }
+        for (path, result) in written.into_iter().flatten() {
+            if let Err(err) = result {
+                eprintln!("{command}: cannot write {}: {err}", path.display());
+                code = exit::HARNESS_ERROR;
             }
         }
         code

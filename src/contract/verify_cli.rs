@@ -12,8 +12,8 @@
 use std::time::Instant;
 
 use super::client_cli::{verify_client, ClientRunOptions, ClientTarget};
-use super::runner;
 use super::report::{Report, ReportFiles};
+use super::runner;
 use super::server_cli::{run_server_contract, VerifyServer};
 use super::server_property;
 use crate::exit;

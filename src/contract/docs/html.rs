@@ -221,7 +221,12 @@ fn summary(out: &mut String, spec: &Spec) {
 /// The reading the contract chose for a rule where the source is silent, or nothing.
 fn reading_note(reading: Option<&str>) -> String {
     reading
-        .map(|r| format!("<div class=\"reading\"><b>Reading chosen:</b> {}</div>", esc(r)))
+        .map(|r| {
+            format!(
+                "<div class=\"reading\"><b>Reading chosen:</b> {}</div>",
+                esc(r)
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -498,8 +503,7 @@ fn scenario_card(
                             r.status.word()
                         );
                         for (what, v) in r.details() {
-                            let _ =
-                                write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
+                            let _ = write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
                         }
                         out.push_str("</dl>");
                     }
