@@ -11,7 +11,7 @@ use kosync_contract::{contract, exit, protocol, server};
 /// Exit codes of the verify commands: 0 conformant, 1 a MUST rule failed,
 /// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed).
 #[derive(Parser)]
-#[command(name = "kosync-contract", version, about, long_about = None)]
+#[command(name = "kosync-contract", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,40 +19,40 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Verify both sides against the built-in targets and print one summary.
+    Verify(contract::verify_cli::VerifyArgs),
+    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
+    VerifyServer(contract::server_cli::VerifyServerArgs),
+    /// Verify a client against the contract (the reference model without --adapter):
+    /// the client features, then the differential run.
+    VerifyClient(contract::client_cli::VerifyClientArgs),
+    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
+    Serve(server::cli::ServeArgs),
+    /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
+    Adapter(kosync_contract::adapter::stdio::AdapterArgs),
     /// Print the KOReader partial-MD5 document hash of each file (md5sum-style: HASH  PATH).
     Hash {
         /// Files to hash.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
-    Adapter(kosync_contract::adapter::stdio::AdapterArgs),
-    /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
-    Serve(server::cli::ServeArgs),
     /// Render the features as a readable spec: Markdown per feature plus one HTML page.
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
-    /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
-    VerifyServer(contract::server_cli::VerifyServerArgs),
-    /// Verify a client against the contract (the reference model without --adapter):
-    /// the client features, then the differential run.
-    VerifyClient(contract::client_cli::VerifyClientArgs),
-    /// Verify both sides against the built-in targets and print one summary.
-    Verify(contract::verify_cli::VerifyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Hash { files } => hash_files(&files),
-        Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
-        Command::Serve(args) => server::cli::run(args),
-        Command::Docs(args) => contract::docs::run_docs(&args),
-        Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
         Command::VerifyServer(args) => contract::server_cli::run(args),
         Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
-        Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
+        Command::Serve(args) => server::cli::run(args),
+        Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
+        Command::Hash { files } => hash_files(&files),
+        Command::Docs(args) => contract::docs::run_docs(&args),
+        Command::Rules(args) => contract::docs::run_rules(&args),
     }
 }
 

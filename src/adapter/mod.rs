@@ -43,6 +43,11 @@ pub struct Observation {
     pub effects: Vec<Effect>,
     /// The pending/synced progress counts after the event.
     pub queue: QueueCounts,
+    /// The queue summary exactly as the client would display it (`4P`), so
+    /// C-Q-4 is checked on the client's own text rather than recomputed from
+    /// the counts. `None` when the client reported none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
 }
 
 /// Why a driver could not do its job (the harness exits 2 on these).

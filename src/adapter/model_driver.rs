@@ -139,6 +139,7 @@ impl ModelDriver {
             batch = next;
         }
         observation.queue = session.client.queue();
+        observation.summary = Some(session.client.queue_summary());
         Ok(observation)
     }
 }

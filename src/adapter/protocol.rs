@@ -181,7 +181,7 @@ impl ReplyBody {
         ReplyBody::Observed {
             effects: observation.effects.clone(),
             queue: observation.queue,
-            summary: Some(observation.queue.summary()),
+            summary: observation.summary.clone(),
         }
     }
 

@@ -211,6 +211,7 @@ mod tests {
                         text,
                     }],
                     queue: QueueCounts { pending, synced: 0 },
+                    summary: Some(format!("{pending}P")),
                 })
             })
         }

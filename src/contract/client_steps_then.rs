@@ -625,7 +625,14 @@ fn change_accepted(w: &mut ClientWorld, step: &Step) {
 #[then(regex = r"^the queue summary reads (\S+)$")]
 fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
     w.enter(step.ty);
-    let actual = w.queue.summary();
+    // C-Q-4 is about the text the user sees, so it is read from the client;
+    // a client that reports no summary cannot show that it keeps the rule.
+    let Some(actual) = w.summary.clone() else {
+        fail(
+            format!("queue summary {summary}"),
+            "the client reported no queue summary (the adapter's `observed` reply needs `summary`)",
+        );
+    };
     if actual != summary {
         fail(
             format!("queue summary {summary}"),

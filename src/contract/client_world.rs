@@ -148,6 +148,8 @@ pub struct ClientWorld {
     /// Journal entries already looked at (the client's and the harness's).
     journal_seen: usize,
     pub(crate) queue: QueueCounts,
+    /// The queue summary the client last reported (C-Q-4), if any.
+    pub(crate) summary: Option<String>,
     /// Where the current `When` block's outcome starts.
     pub(crate) mark_effects: usize,
     pub(crate) mark_exchanges: usize,
@@ -200,6 +202,7 @@ impl ClientWorld {
             exchanges: Vec::new(),
             journal_seen: 0,
             queue: QueueCounts::default(),
+            summary: None,
             mark_effects: 0,
             mark_exchanges: 0,
             block: Block::Given,
@@ -313,6 +316,7 @@ impl ClientWorld {
             self.effects.push((index, effect));
         }
         self.queue = observation.queue;
+        self.summary = observation.summary;
         self.collect_journal(index).await;
     }
 
