@@ -85,6 +85,11 @@ fn case(mutant: Mutant) -> Option<Case> {
         PushOmitsTimestamp => c(enabled(), nothing, vec![on, open(A, 1)], |t| {
             t.pushed()[0]["timestamp"].is_i64()
         }),
+        TimestampInMilliseconds => c(enabled(), nothing, vec![on, open(A, 1)], |t| {
+            t.pushed()[0]["timestamp"]
+                .as_i64()
+                .is_some_and(|ts| ts < 10_000_000_000)
+        }),
         DocumentUppercase => c(enabled(), nothing, vec![on, open(A, 1)], |t| {
             t.pushed()[0]["document"] == A && t.journal[0].request.path.ends_with(A)
         }),
@@ -273,6 +278,12 @@ fn case(mutant: Mutant) -> Option<Case> {
         DropsFailedUpload => c(
             with(|s| s.pull_on_open = false),
             |s| s.faults.push_back(Fault::Status(500)),
+            vec![on, open(A, 1)],
+            |t| t.queue.pending == 1,
+        ),
+        DropsUnansweredUpload => c(
+            with(|s| s.pull_on_open = false),
+            |s| s.faults.push_back(Fault::Transport),
             vec![on, open(A, 1)],
             |t| t.queue.pending == 1,
         ),

@@ -495,6 +495,7 @@ const DETECTION: &[(Mutant, &str)] = &[
     (Mutant::DropsFailedUpload, "C-SAFE-1"),
     (Mutant::SyncedNotCounted, "C-SAFE-1"),
     (Mutant::SyncPendingNowIgnored, "C-SAFE-1"),
+    (Mutant::DropsUnansweredUpload, "C-SAFE-1"),
     (Mutant::OlderSnapshotAfterNewer, "C-SAFE-2"),
     (Mutant::ResendsSynced, "C-SAFE-3"),
     (Mutant::SendsWithWifiOff, "C-SAFE-4"),

@@ -1,6 +1,7 @@
 //! The deliberately defective servers break the rule they name — so the
 //! contract's detection tests have something real to catch — and otherwise
-//! behave like the correct server.
+//! behave like the correct server. Whether the contract catches each one is
+//! `tests/detection_coverage.rs`.
 
 mod server_support;
 
@@ -190,16 +191,217 @@ async fn defect_no_body_limit_breaks_s_bad_3() {
 }
 
 #[tokio::test]
-async fn defect_kosync_unknown_document_404() {
+async fn defect_kosync_unknown_document_404_breaks_k_pull_1() {
     let h = defective(Dialect::Kosync, Defect::KosyncUnknownDocument404).await;
     assert_eq!(h.pull(ALICE, OTHER_BOOK).await.status, 404);
 }
 
 #[tokio::test]
-async fn defect_kosync_no_healthcheck() {
+async fn defect_kosync_no_healthcheck_breaks_k_health_1() {
     let h = defective(Dialect::Kosync, Defect::KosyncNoHealthcheck).await;
     assert_eq!(
         h.send(Method::GET, "/healthcheck", None, None).await.status,
         404
     );
+}
+
+#[tokio::test]
+async fn defect_auth_answers_without_username_breaks_s_auth_1() {
+    let h = defective(Dialect::BookLore, Defect::AuthAnswersWithoutUsername).await;
+    let a = h.auth(Some(ALICE)).await;
+    assert_eq!((a.status, a.body), (200, json!({ "authorized": "OK" })));
+}
+
+#[tokio::test]
+async fn defect_text_node_progress_refused_breaks_s_push_1() {
+    let h = defective(Dialect::BookLore, Defect::TextNodeProgressRefused).await;
+    let xpointer = "/body/DocFragment[12]/body/p[4]/text().17";
+    assert_eq!(
+        h.push(ALICE, &push_body(BOOK, 0.5, xpointer)).await.status,
+        400
+    );
+    assert_eq!(h.pull(ALICE, BOOK).await.status, 404, "nothing stored");
+}
+
+#[tokio::test]
+async fn defect_concurrent_pushes_mix_fields_breaks_s_conc_1() {
+    let h = defective(Dialect::Kosync, Defect::ConcurrentPushesMixFields).await;
+    h.server.admin().set_clock(1_700_000_000).await.unwrap();
+    let mut first = push_body(BOOK, 0.2, "first");
+    first["device"] = json!("one");
+    let mut second = push_body(BOOK, 0.8, "second");
+    second["device"] = json!("two");
+    h.push(ALICE, &first).await;
+    h.push(ALICE, &second).await;
+    let mixed = h.pull(ALICE, BOOK).await.body;
+    assert_eq!(mixed["percentage"].as_f64(), Some(0.8), "{mixed}");
+    assert_eq!(mixed["progress"], json!("first"), "{mixed}");
+    // Two seconds later the window has passed: the push is stored whole.
+    h.server.admin().set_clock(1_700_000_002).await.unwrap();
+    h.push(ALICE, &first).await;
+    assert_eq!(h.pull(ALICE, BOOK).await.body["progress"], json!("first"));
+    h.server.admin().set_clock(1_700_000_004).await.unwrap();
+    h.push(ALICE, &second).await;
+    assert_eq!(h.pull(ALICE, BOOK).await.body["progress"], json!("second"));
+}
+
+async fn register(h: &Harness, name: &str) -> server_support::Answer {
+    let body =
+        json!({ "username": name, "password": kosync_contract::protocol::key_for_password("x") });
+    h.send(
+        Method::POST,
+        &Dialect::Kosync.create_path(),
+        None,
+        Some(body.to_string().into_bytes()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn defect_kosync_registration_answers_200_breaks_k_reg_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncRegistrationAnswers200).await;
+    assert_eq!(register(&h, "eve").await.status, 200);
+    assert_eq!(h.auth(Some(("eve", "x"))).await.status, 200);
+}
+
+#[tokio::test]
+async fn defect_kosync_taken_name_allowed_breaks_k_reg_2() {
+    let h = defective(Dialect::Kosync, Defect::KosyncTakenNameAllowed).await;
+    assert_eq!(register(&h, "eve").await.status, 201);
+    assert_eq!(register(&h, "eve").await.status, 201);
+}
+
+#[tokio::test]
+async fn defect_kosync_registration_disabled_ignored_breaks_k_reg_3() {
+    let mut config: ServerConfig = config_with_library(Dialect::Kosync);
+    config.defect = Some(Defect::KosyncRegistrationDisabledIgnored);
+    config.registration = false;
+    let h = start(config).await;
+    assert_eq!(register(&h, "eve").await.status, 201);
+}
+
+#[tokio::test]
+async fn defect_kosync_auth_answers_username_breaks_k_auth_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncAuthAnswersUsername).await;
+    let a = h.auth(Some(ALICE)).await;
+    assert_eq!((a.status, a.body), (200, json!({ "username": ALICE.0 })));
+}
+
+#[tokio::test]
+async fn defect_kosync_wrong_key_code_403_breaks_k_auth_2() {
+    let h = defective(Dialect::Kosync, Defect::KosyncWrongKeyCode403).await;
+    let a = h.auth(Some((ALICE.0, "wrong"))).await;
+    assert_eq!((a.status, a.body["code"].clone()), (403, json!(2001)));
+    assert_eq!(h.auth(None).await.status, 401, "only a wrong key changes");
+}
+
+#[tokio::test]
+async fn defect_kosync_push_answers_without_timestamp_breaks_k_push_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncPushAnswersWithoutTimestamp).await;
+    let a = h.push(ALICE, &push_body(BOOK, 0.5, "p")).await;
+    assert_eq!((a.status, a.body), (200, json!({ "document": BOOK })));
+}
+
+#[tokio::test]
+async fn defect_kosync_invalid_push_code_400_breaks_k_bad_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncInvalidPushCode400).await;
+    let a = h
+        .push(
+            ALICE,
+            &json!({ "document": BOOK, "percentage": 0.5, "progress": "p" }),
+        )
+        .await;
+    assert_eq!((a.status, a.body["code"].clone()), (400, json!(2003)));
+    let no_document = h.push(ALICE, &json!({ "percentage": 0.5 })).await;
+    assert_eq!(no_document.status, 403, "K-BAD-2 untouched");
+}
+
+#[tokio::test]
+async fn defect_kosync_missing_document_code_2003_breaks_k_bad_2() {
+    let h = defective(Dialect::Kosync, Defect::KosyncMissingDocumentCode2003).await;
+    let a = h
+        .push(
+            ALICE,
+            &json!({ "percentage": 0.5, "progress": "p", "device": "d" }),
+        )
+        .await;
+    assert_eq!((a.status, a.body["code"].clone()), (403, json!(2003)));
+}
+
+#[tokio::test]
+async fn defect_kosync_invalid_json_500_breaks_k_bad_3() {
+    let h = defective(Dialect::Kosync, Defect::KosyncInvalidJson500).await;
+    let a = h.push_raw(ALICE, b"{").await;
+    assert_eq!((a.status, a.body["code"].clone()), (500, json!(103)));
+    assert_eq!(
+        h.push_raw(ALICE, b"[1]").await.status,
+        400,
+        "arrays untouched"
+    );
+}
+
+#[tokio::test]
+async fn defect_kosync_errors_without_code_breaks_k_err_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncErrorsWithoutCode).await;
+    let a = h.auth(Some((ALICE.0, "wrong"))).await;
+    assert_eq!(a.status, 401);
+    assert!(a.body.get("code").is_none(), "{}", a.body);
+    assert!(a.body["message"].is_string(), "{}", a.body);
+}
+
+async fn strict(defect: Defect) -> Harness {
+    let mut config: ServerConfig = config_with_library(Dialect::Kosync);
+    config.defect = Some(defect);
+    config.strict_accept = true;
+    start(config).await
+}
+
+async fn auth_with_accept(h: &Harness, accept: &str) -> reqwest::Response {
+    h.http
+        .get(h.url(&Dialect::Kosync.auth_path()))
+        .header(kosync_contract::protocol::HEADER_AUTH_USER, ALICE.0)
+        .header(
+            kosync_contract::protocol::HEADER_AUTH_KEY,
+            kosync_contract::protocol::key_for_password(ALICE.1),
+        )
+        .header("Accept", accept)
+        .send()
+        .await
+        .expect("an answer")
+}
+
+#[tokio::test]
+async fn defect_kosync_rejects_vendor_accept_breaks_k_accept_1() {
+    let h = strict(Defect::KosyncRejectsVendorAccept).await;
+    let a = auth_with_accept(&h, kosync_contract::protocol::KOSYNC_ACCEPT).await;
+    assert_eq!(a.status(), 412);
+}
+
+#[tokio::test]
+async fn defect_kosync_missing_accept_code_101_breaks_k_accept_2() {
+    let h = strict(Defect::KosyncMissingAcceptCode101).await;
+    let auth = Dialect::Kosync.auth_path();
+    let raw = raw_exchange(
+        &h.base,
+        format!(
+            "GET {auth} HTTP/1.1\r\nhost: x\r\nx-auth-user: {}\r\nx-auth-key: {}\r\n\r\n",
+            ALICE.0,
+            kosync_contract::protocol::key_for_password(ALICE.1)
+        )
+        .as_bytes(),
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert!(raw.starts_with("HTTP/1.1 412"), "{raw}");
+    assert!(raw.contains(r#""code":101"#), "{raw}");
+    let vendor = auth_with_accept(&h, kosync_contract::protocol::KOSYNC_ACCEPT).await;
+    assert_eq!(vendor.status(), 200, "K-ACCEPT-1 untouched");
+}
+
+#[tokio::test]
+async fn defect_kosync_device_id_not_stored_breaks_k_rt_1() {
+    let h = defective(Dialect::Kosync, Defect::KosyncDeviceIdNotStored).await;
+    h.push(ALICE, &push_body(BOOK, 0.5, "p")).await;
+    let body = h.pull(ALICE, BOOK).await.body;
+    assert!(body.get("device_id").is_none(), "{body}");
 }

@@ -2,15 +2,19 @@
 //! from BookLore the contract checks (K-… rules), plus the shared S-rules that
 //! hold in both dialects.
 //!
-//! Rule ids used here: K-REG-1 registration answers 201, K-REG-2 a taken name
-//! is 402/2002, K-REG-3 `--no-registration` is 402/2005, K-AUTH-1 auth answers
-//! `{"authorized":"OK"}`, K-AUTH-2 bad credentials are 401/2001, K-PULL-1 no
-//! progress is 200 `{}`, K-PUSH-1 push answers `{"document","timestamp"}`,
-//! K-BAD-1 invalid JSON is 400/103, K-BAD-2 a non-object is 400/104, K-BAD-3
-//! missing fields are 403/2004 (document) or 403/2003 (the rest), K-ERR-1
-//! errors are `{"code","message"}`, K-HEALTH-1 `/healthcheck`, K-ACCEPT-1
-//! strict `Accept` is 412/100 or 412/101, K-ACCEPT-2 lenient by default,
-//! K-RT-1 routes at the root and only `[A-Za-z0-9_]+` ids are pulled.
+//! Test names start with the ids of the rules they check, as the catalogue
+//! words them: K-REG-1 registration answers 201, K-REG-2 a taken name is
+//! 402/2002, K-REG-3 registration turned off is 402/2005, K-AUTH-1 auth
+//! answers `{"authorized":"OK"}`, K-AUTH-2 bad credentials are 401/2001,
+//! K-PULL-1 no progress is 200 `{}`, K-PUSH-1 a push answers
+//! `{"document","timestamp"}`, K-BAD-1 no numeric percentage, progress or
+//! device is 403/2003, K-BAD-2 no document is 403/2004, K-BAD-3 invalid JSON is
+//! 400/103 and a non-object 400/104, K-ERR-1 errors are `{"code","message"}`,
+//! K-HEALTH-1 `/healthcheck`, K-ACCEPT-1 the vendor `Accept` is served by a
+//! strict server, K-ACCEPT-2 a strict server answers 412/100 (missing) or
+//! 412/101 (wrong), K-RT-1 device and device_id come back as pushed. Tests of
+//! behaviour no rule names (invalid registrations, routing, the lenient
+//! default) carry no id.
 
 mod server_support;
 
@@ -71,7 +75,7 @@ async fn k_reg_3_no_registration_is_402_code_2005() {
 }
 
 #[tokio::test]
-async fn k_reg_4_invalid_registrations_are_refused() {
+async fn invalid_registrations_are_refused() {
     let h = kosync().await;
     let bodies: [(&str, Vec<u8>); 4] = [
         ("colon in name", create_body("a:b", "x")),
@@ -159,7 +163,7 @@ async fn k_push_1_push_answers_document_and_timestamp() {
 }
 
 #[tokio::test]
-async fn k_push_1_pull_returns_the_pushing_device_and_optional_device_id() {
+async fn k_rt_1_pull_returns_the_pushing_device_and_optional_device_id() {
     let h = kosync().await;
     let body = json!({ "document": "any_id_9", "percentage": 0.0, "progress": "", "device": "PB" });
     assert_eq!(h.push(ALICE, &body).await.status, 200);
@@ -182,7 +186,7 @@ async fn k_push_1_pull_returns_the_pushing_device_and_optional_device_id() {
 }
 
 #[tokio::test]
-async fn k_bad_1_invalid_json_is_400_code_103() {
+async fn k_bad_3_invalid_json_is_400_code_103() {
     let h = kosync().await;
     for body in [&b"{oops"[..], b"", b"\xff\xfe"] {
         assert_error(
@@ -194,7 +198,7 @@ async fn k_bad_1_invalid_json_is_400_code_103() {
 }
 
 #[tokio::test]
-async fn k_bad_2_non_object_json_is_400_code_104() {
+async fn k_bad_3_non_object_json_is_400_code_104() {
     let h = kosync().await;
     for body in ["[]", "[1,2]", "\"s\"", "7", "null"] {
         assert_error(
@@ -206,7 +210,7 @@ async fn k_bad_2_non_object_json_is_400_code_104() {
 }
 
 #[tokio::test]
-async fn k_bad_3_missing_fields_are_403_with_the_reference_codes_and_store_nothing() {
+async fn k_bad_1_k_bad_2_missing_fields_are_403_with_the_reference_codes_and_store_nothing() {
     let h = kosync().await;
     let document_missing: [Value; 3] = [
         json!({ "percentage": 0.5, "progress": "1", "device": "d" }),
@@ -266,7 +270,8 @@ async fn without_accept(h: &Harness, accept: Option<&str>, path: &str) -> Answer
 }
 
 #[tokio::test]
-async fn k_accept_1_strict_accept_requires_the_vendor_type() {
+async fn k_accept_1_k_accept_2_a_strict_server_serves_the_vendor_type_and_refuses_others_with_412()
+{
     let mut config = config(Dialect::Kosync);
     config.strict_accept = true;
     let h = start(config).await;
@@ -329,7 +334,7 @@ async fn k_accept_1_strict_accept_requires_the_vendor_type() {
 }
 
 #[tokio::test]
-async fn k_accept_2_lenient_by_default() {
+async fn accept_is_lenient_by_default() {
     let h = kosync().await;
     let a = without_accept(&h, None, &Dialect::Kosync.auth_path()).await;
     assert_eq!(a.status, 200);
@@ -338,7 +343,7 @@ async fn k_accept_2_lenient_by_default() {
 }
 
 #[tokio::test]
-async fn k_rt_1_routes_at_the_root_and_unroutable_ids_are_plain_404() {
+async fn routes_at_the_root_and_unroutable_ids_are_plain_404() {
     let h = kosync().await;
     assert_eq!(
         h.send(Method::GET, "/api/koreader/users/auth", Some(ALICE), None)

@@ -109,7 +109,7 @@ async fn kosync_oversized_body_is_413_too() {
 }
 
 #[tokio::test]
-async fn s_conc_1_a_client_stuck_mid_body_does_not_block_others() {
+async fn a_client_stuck_mid_body_does_not_block_others() {
     let h = booklore().await;
     let addr = h.base.trim_start_matches("http://").to_owned();
     // Declare 500 bytes, send 10, then hold the connection open.

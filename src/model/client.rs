@@ -562,7 +562,10 @@ impl Client {
             }
             self.continue_run(out);
         } else {
-            if let (Some(at), true) = (at, self.is(Mutant::DropsFailedUpload)) {
+            let unanswered = matches!(outcome, HttpOutcome::TransportError { .. });
+            let drop = self.is(Mutant::DropsFailedUpload)
+                || (unanswered && self.is(Mutant::DropsUnansweredUpload));
+            if let (Some(at), true) = (at, drop) {
                 self.pending.remove(at);
                 out.push(Effect::QueueChanged(self.queue()));
             }
@@ -785,7 +788,8 @@ impl Client {
             "device_id": snapshot.device_id,
         });
         if self.profile.push_carries_timestamp() && !self.is(Mutant::PushOmitsTimestamp) {
-            body["timestamp"] = json!(snapshot.timestamp);
+            let millis = self.is(Mutant::TimestampInMilliseconds);
+            body["timestamp"] = json!(snapshot.timestamp * if millis { 1000 } else { 1 });
         }
         let mut headers = self.auth_headers();
         headers.push(("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()));

@@ -47,6 +47,8 @@ mutants! {
     WrongPushPath => "C-WIRE-2",
     /// Leaves `timestamp` out of the push body.
     PushOmitsTimestamp => "C-WIRE-2",
+    /// Sends the push `timestamp` in milliseconds instead of seconds.
+    TimestampInMilliseconds => "C-WIRE-5",
     /// Sends the document hash in uppercase.
     DocumentUppercase => "C-WIRE-3",
     /// Sends the plain password as `x-auth-key` (applied by the driver, which
@@ -120,6 +122,9 @@ mutants! {
     SyncPendingNowIgnored => "C-Q-2",
     /// A failed upload is removed from the queue.
     DropsFailedUpload => "C-Q-3",
+    /// An upload that gets no answer at all (dropped, timed out) is removed
+    /// from the queue, as if the server had taken it.
+    DropsUnansweredUpload => "C-SAFE-1",
     /// The queue summary uses the wrong letter (`4S` instead of `4P`).
     QueueSummaryWrongLetter => "C-Q-4",
     /// An accepted upload leaves pending but is not counted as synced.

@@ -32,6 +32,9 @@ pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
     let pull_prefix = format!("{}/", routes::PROGRESS);
     match (&request.method, route) {
         (&Method::GET, routes::AUTH) => match authorized(shared, request, now) {
+            Ok(_) if shared.has(Defect::AuthAnswersWithoutUsername) => {
+                Reply::json(200, json!({ "authorized": "OK" }))
+            }
             Ok(user) => Reply::json(200, json!({ "username": user.name })),
             Err(reply) => reply,
         },

@@ -46,10 +46,46 @@ pub enum Defect {
     IgnoreSyncDisabled,
     /// Bodies of any size are read whole and processed (breaks S-BAD-3).
     NoBodyLimit,
-    /// kosync pull with no progress answers 404 instead of 200 `{}`.
+    /// kosync pull with no progress answers 404 instead of 200 `{}` (breaks K-PULL-1).
     KosyncUnknownDocument404,
-    /// kosync `GET /healthcheck` answers 404.
+    /// kosync `GET /healthcheck` answers 404 (breaks K-HEALTH-1).
     KosyncNoHealthcheck,
+    /// BookLore's auth route answers 200 `{"authorized":"OK"}`, not naming the user (breaks S-AUTH-1).
+    AuthAnswersWithoutUsername,
+    /// A push whose progress is an XPointer into a text node (`…/text().17`)
+    /// is refused with 400, as by a too-strict check of the marker (breaks S-PUSH-1).
+    TextNodeProgressRefused,
+    /// A push that lands within a second of the stored record of another
+    /// device keeps that record's progress: the fields of two concurrent
+    /// pushes are mixed, as a torn write would (breaks S-CONC-1). Decided on
+    /// the server's clock rather than a real race, so the run is repeatable.
+    ConcurrentPushesMixFields,
+    /// kosync registration answers 200 instead of 201 (breaks K-REG-1).
+    KosyncRegistrationAnswers200,
+    /// kosync registration of a taken name replaces that user and answers 201 (breaks K-REG-2).
+    KosyncTakenNameAllowed,
+    /// kosync registers users although registration is turned off (breaks K-REG-3).
+    KosyncRegistrationDisabledIgnored,
+    /// kosync's auth route answers `{"username"}` instead of `{"authorized":"OK"}` (breaks K-AUTH-1).
+    KosyncAuthAnswersUsername,
+    /// kosync refuses a wrong key with 403 instead of 401 (breaks K-AUTH-2).
+    KosyncWrongKeyCode403,
+    /// kosync's push answer leaves out `timestamp` (breaks K-PUSH-1).
+    KosyncPushAnswersWithoutTimestamp,
+    /// kosync refuses a push without percentage, progress or device with 400 instead of 403 (breaks K-BAD-1).
+    KosyncInvalidPushCode400,
+    /// kosync refuses a push without a document with code 2003 instead of 2004 (breaks K-BAD-2).
+    KosyncMissingDocumentCode2003,
+    /// kosync answers a body that is not valid JSON with 500 instead of 400 (breaks K-BAD-3).
+    KosyncInvalidJson500,
+    /// kosync error bodies carry only a `message`, no `code` (breaks K-ERR-1).
+    KosyncErrorsWithoutCode,
+    /// A kosync server strict about `Accept` refuses even the vendor media type (breaks K-ACCEPT-1).
+    KosyncRejectsVendorAccept,
+    /// A kosync server strict about `Accept` answers a missing header with code 101 instead of 100 (breaks K-ACCEPT-2).
+    KosyncMissingAcceptCode101,
+    /// kosync does not store the pushing device's id, so a pull leaves it out (breaks K-RT-1).
+    KosyncDeviceIdNotStored,
 }
 
 impl Defect {
@@ -74,6 +110,22 @@ impl Defect {
         Defect::NoBodyLimit,
         Defect::KosyncUnknownDocument404,
         Defect::KosyncNoHealthcheck,
+        Defect::AuthAnswersWithoutUsername,
+        Defect::TextNodeProgressRefused,
+        Defect::ConcurrentPushesMixFields,
+        Defect::KosyncRegistrationAnswers200,
+        Defect::KosyncTakenNameAllowed,
+        Defect::KosyncRegistrationDisabledIgnored,
+        Defect::KosyncAuthAnswersUsername,
+        Defect::KosyncWrongKeyCode403,
+        Defect::KosyncPushAnswersWithoutTimestamp,
+        Defect::KosyncInvalidPushCode400,
+        Defect::KosyncMissingDocumentCode2003,
+        Defect::KosyncInvalidJson500,
+        Defect::KosyncErrorsWithoutCode,
+        Defect::KosyncRejectsVendorAccept,
+        Defect::KosyncMissingAcceptCode101,
+        Defect::KosyncDeviceIdNotStored,
     ];
 
     /// The variant's name, as `serve --defect` accepts it.
@@ -81,7 +133,7 @@ impl Defect {
         format!("{self:?}")
     }
 
-    /// The rule id (or kosync difference) this defect breaks.
+    /// The id of the catalogue rule this defect breaks.
     pub fn breaks(self) -> &'static str {
         match self {
             Defect::UnknownProgressAnswers200Empty => "S-PULL-2",
@@ -99,8 +151,24 @@ impl Defect {
             Defect::RegistrationAllowed => "S-REG-1",
             Defect::IgnoreSyncDisabled => "S-OFF-1",
             Defect::NoBodyLimit => "S-BAD-3",
-            Defect::KosyncUnknownDocument404 => "kosync: unknown document answers 200 {}",
-            Defect::KosyncNoHealthcheck => "kosync: GET /healthcheck answers {\"state\":\"OK\"}",
+            Defect::KosyncUnknownDocument404 => "K-PULL-1",
+            Defect::KosyncNoHealthcheck => "K-HEALTH-1",
+            Defect::AuthAnswersWithoutUsername => "S-AUTH-1",
+            Defect::TextNodeProgressRefused => "S-PUSH-1",
+            Defect::ConcurrentPushesMixFields => "S-CONC-1",
+            Defect::KosyncRegistrationAnswers200 => "K-REG-1",
+            Defect::KosyncTakenNameAllowed => "K-REG-2",
+            Defect::KosyncRegistrationDisabledIgnored => "K-REG-3",
+            Defect::KosyncAuthAnswersUsername => "K-AUTH-1",
+            Defect::KosyncWrongKeyCode403 => "K-AUTH-2",
+            Defect::KosyncPushAnswersWithoutTimestamp => "K-PUSH-1",
+            Defect::KosyncInvalidPushCode400 => "K-BAD-1",
+            Defect::KosyncMissingDocumentCode2003 => "K-BAD-2",
+            Defect::KosyncInvalidJson500 => "K-BAD-3",
+            Defect::KosyncErrorsWithoutCode => "K-ERR-1",
+            Defect::KosyncRejectsVendorAccept => "K-ACCEPT-1",
+            Defect::KosyncMissingAcceptCode101 => "K-ACCEPT-2",
+            Defect::KosyncDeviceIdNotStored => "K-RT-1",
         }
     }
 }

@@ -8,8 +8,8 @@
 use hyper::Method;
 use serde_json::{json, Value};
 
-use super::http::{Reply, Request};
-use super::push::{self, PushProblem};
+use super::http::{Reply, ReplyBody, Request};
+use super::push::{self, AuthFailure, PushProblem};
 use super::{Defect, Shared, UserSpec};
 use crate::protocol::{kosync_codes as code, routes, KOSYNC_ACCEPT};
 
@@ -28,6 +28,16 @@ fn no_route() -> Reply {
 }
 
 pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
+    let mut reply = dispatch(shared, request).await;
+    if let (true, ReplyBody::Json(Value::Object(body))) =
+        (shared.has(Defect::KosyncErrorsWithoutCode), &mut reply.body)
+    {
+        body.remove("code");
+    }
+    reply
+}
+
+async fn dispatch(shared: &Shared, request: &Request) -> Reply {
     let route = request.path.as_str();
     let pull_prefix = format!("{}/", routes::PROGRESS);
     let known = matches!(
@@ -44,13 +54,16 @@ pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
         return no_route();
     }
     if shared.strict_accept {
-        if let Some(refusal) = accept_refusal(request) {
+        if let Some(refusal) = accept_refusal(shared, request) {
             return refusal;
         }
     }
     match (&request.method, route) {
         (&Method::POST, routes::CREATE) => create(shared, request),
         (&Method::GET, routes::AUTH) => match authorized(shared, request) {
+            Ok(user) if shared.has(Defect::KosyncAuthAnswersUsername) => {
+                Reply::json(200, json!({ "username": user.name }))
+            }
             Ok(_) => Reply::json(200, json!({ "authorized": "OK" })),
             Err(reply) => reply,
         },
@@ -72,9 +85,14 @@ fn is_routable_document(document: &str) -> bool {
 }
 
 /// 412 unless `Accept` names the vendor media type (code 100 absent, 101 other).
-fn accept_refusal(request: &Request) -> Option<Reply> {
+fn accept_refusal(shared: &Shared, request: &Request) -> Option<Reply> {
     let Some(accept) = request.headers.get(hyper::header::ACCEPT) else {
-        return Some(error(412, code::ACCEPT_MISSING, "Accept header is missing"));
+        let missing = if shared.has(Defect::KosyncMissingAcceptCode101) {
+            code::ACCEPT_MISMATCH
+        } else {
+            code::ACCEPT_MISSING
+        };
+        return Some(error(412, missing, "Accept header is missing"));
     };
     let names_vendor_type = accept.to_str().ok().is_some_and(|value| {
         value.split(',').any(|range| {
@@ -84,7 +102,7 @@ fn accept_refusal(request: &Request) -> Option<Reply> {
                 .is_some_and(|t| t.trim().eq_ignore_ascii_case(KOSYNC_ACCEPT))
         })
     });
-    (!names_vendor_type).then(|| {
+    (!names_vendor_type || shared.has(Defect::KosyncRejectsVendorAccept)).then(|| {
         error(
             412,
             code::ACCEPT_MISMATCH,
@@ -94,7 +112,13 @@ fn accept_refusal(request: &Request) -> Option<Reply> {
 }
 
 fn authorized(shared: &Shared, request: &Request) -> Result<UserSpec, Reply> {
-    let user = push::authenticate(shared, request, false).map_err(|_| unauthorized())?;
+    let user = push::authenticate(shared, request, false).map_err(|failure| {
+        if failure == AuthFailure::WrongKey && shared.has(Defect::KosyncWrongKeyCode403) {
+            error(403, code::UNAUTHORIZED, "Forbidden")
+        } else {
+            unauthorized()
+        }
+    })?;
     if push::may_sync(shared, &user) {
         Ok(user)
     } else {
@@ -102,25 +126,34 @@ fn authorized(shared: &Shared, request: &Request) -> Result<UserSpec, Reply> {
     }
 }
 
-/// 400 code 103/104 for a body that is not a JSON object.
-fn body_refusal(problem: PushProblem) -> Reply {
+/// 400 code 103/104 for a body that is not a JSON object, 403 code 2004 for
+/// no document, 403 code 2003 for any other field problem.
+fn body_refusal(shared: &Shared, problem: PushProblem) -> Reply {
     match problem {
+        PushProblem::InvalidJson if shared.has(Defect::KosyncInvalidJson500) => {
+            error(500, code::INVALID_JSON, problem.message())
+        }
         PushProblem::InvalidJson => error(400, code::INVALID_JSON, problem.message()),
         PushProblem::NotAnObject => error(400, code::NOT_AN_OBJECT, problem.message()),
-        PushProblem::DocumentMissing | PushProblem::DocumentNotAString => {
+        PushProblem::DocumentMissing | PushProblem::DocumentNotAString
+            if !shared.has(Defect::KosyncMissingDocumentCode2003) =>
+        {
             error(403, code::DOCUMENT_MISSING, problem.message())
+        }
+        _ if shared.has(Defect::KosyncInvalidPushCode400) => {
+            error(400, code::INVALID_REQUEST, problem.message())
         }
         _ => error(403, code::INVALID_REQUEST, problem.message()),
     }
 }
 
 fn create(shared: &Shared, request: &Request) -> Reply {
-    if !shared.registration {
+    if !shared.registration && !shared.has(Defect::KosyncRegistrationDisabledIgnored) {
         return error(402, code::REGISTRATION_DISABLED, "Registration is disabled");
     }
     let map = match push::json_object(&request.body) {
         Ok(map) => map,
-        Err(problem) => return body_refusal(problem),
+        Err(problem) => return body_refusal(shared, problem),
     };
     let (Some(name), Some(key)) = (
         map.get("username").and_then(Value::as_str),
@@ -140,7 +173,7 @@ fn create(shared: &Shared, request: &Request) -> Reply {
         );
     }
     let mut users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
-    if users.contains_key(name) {
+    if users.contains_key(name) && !shared.has(Defect::KosyncTakenNameAllowed) {
         return error(402, code::USER_EXISTS, "Username is already registered");
     }
     users.insert(
@@ -151,7 +184,12 @@ fn create(shared: &Shared, request: &Request) -> Reply {
             sync_enabled: true,
         },
     );
-    Reply::json(201, json!({ "username": name }))
+    let created = if shared.has(Defect::KosyncRegistrationAnswers200) {
+        200
+    } else {
+        201
+    };
+    Reply::json(created, json!({ "username": name }))
 }
 
 async fn push_progress(shared: &Shared, request: &Request) -> Reply {
@@ -161,16 +199,22 @@ async fn push_progress(shared: &Shared, request: &Request) -> Reply {
     };
     let checked = match push::check_push(shared, &request.body, true) {
         Ok(checked) => checked,
-        Err(problem) => return body_refusal(problem),
+        Err(problem) => return body_refusal(shared, problem),
     };
     match push::store_push(shared, push::owner(shared, &user), checked).await {
-        Ok(stored) => Reply::json(
-            200,
-            json!({
+        Ok(stored) => {
+            let mut answer = json!({
                 "document": stored.document,
                 "timestamp": push::wire_timestamp(shared, stored.timestamp),
-            }),
-        ),
+            });
+            if let (true, Some(fields)) = (
+                shared.has(Defect::KosyncPushAnswersWithoutTimestamp),
+                answer.as_object_mut(),
+            ) {
+                fields.remove("timestamp");
+            }
+            Reply::json(200, answer)
+        }
         Err(err) => error(500, 500, &format!("the store failed: {err:#}")),
     }
 }

@@ -35,6 +35,7 @@ pub(crate) enum PushProblem {
     PercentageOutOfRange,
     ProgressMissing,
     ProgressNotAString,
+    ProgressRefused,
     DeviceMissing,
     DeviceNotAString,
     DeviceIdNotAString,
@@ -52,6 +53,9 @@ impl PushProblem {
             PushProblem::PercentageOutOfRange => "field \"percentage\" must be between 0 and 1",
             PushProblem::ProgressMissing => "field \"progress\" is missing",
             PushProblem::ProgressNotAString => "field \"progress\" must be a string",
+            PushProblem::ProgressRefused => {
+                "field \"progress\" is not a position this server reads"
+            }
             PushProblem::DeviceMissing => "field \"device\" is missing",
             PushProblem::DeviceNotAString => "field \"device\" must be a string",
             PushProblem::DeviceIdNotAString => "field \"device_id\" must be a string",
@@ -104,6 +108,9 @@ pub(crate) fn check_push(
     }
     let progress = optional_string(&map, "progress", PushProblem::ProgressNotAString)?
         .ok_or(PushProblem::ProgressMissing)?;
+    if progress.contains("text()") && shared.has(Defect::TextNodeProgressRefused) {
+        return Err(PushProblem::ProgressRefused);
+    }
     let device = optional_string(&map, "device", PushProblem::DeviceNotAString)?;
     if device_required && device.is_none() {
         return Err(PushProblem::DeviceMissing);
@@ -179,6 +186,8 @@ pub(crate) async fn store_push(
     let first_write_wins = shared.has(Defect::FirstWriteWins);
     let echo = shared.has(Defect::EchoClientTimestamp);
     let trim = shared.has(Defect::TrimProgress);
+    let mix = shared.has(Defect::ConcurrentPushesMixFields);
+    let keep_device_id = !shared.has(Defect::KosyncDeviceIdNotStored);
     let document = push.document.clone();
     shared
         .save(owner, &document, move |previous| {
@@ -190,16 +199,19 @@ pub(crate) async fn store_push(
             } else {
                 previous.map_or(now, |p| p.timestamp.max(now))
             };
+            let torn = previous.filter(|p| {
+                mix && now - p.timestamp <= 1 && Some(&p.device) != push.device.as_ref()
+            });
             StoredProgress {
                 document: push.document.clone(),
                 percentage: push.percentage,
-                progress: if trim {
-                    push.progress.trim().to_owned()
-                } else {
-                    push.progress.clone()
+                progress: match torn {
+                    Some(previous) => previous.progress.clone(),
+                    None if trim => push.progress.trim().to_owned(),
+                    None => push.progress.clone(),
                 },
                 device: push.device.clone().unwrap_or_default(),
-                device_id: push.device_id.clone(),
+                device_id: push.device_id.clone().filter(|_| keep_device_id),
                 timestamp,
             }
         })
