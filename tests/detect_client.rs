@@ -27,12 +27,7 @@ async fn every_model_mutant_fails_the_rule_it_breaks() {
         )
         .await
         .unwrap_or_else(|e| panic!("features did not run against {mutant}: {e}"));
-        let errors: Vec<String> = report
-            .results
-            .iter()
-            .filter(|r| r.status == Status::Error)
-            .map(|r| format!("{}: {:?}", r.scenario, r.actual))
-            .collect();
+        let errors = report.harness_errors();
         assert!(
             errors.is_empty(),
             "mutant {mutant} made the harness fail instead of the rule: {errors:#?}"

@@ -9,7 +9,6 @@ use std::time::Duration;
 use kosync_contract::adapter::subprocess::{AdapterCommand, SubprocessDriver};
 use kosync_contract::contract::client_cli::{verify_client, ClientRunOptions, ClientTarget};
 use kosync_contract::contract::client_world::DriverFactory;
-use kosync_contract::contract::report::Status;
 
 mod support;
 
@@ -34,12 +33,7 @@ async fn every_lua_mutant_fails_the_rule_it_breaks() {
         let report = verify_client(lua(mutant), ClientRunOptions::default())
             .await
             .unwrap_or_else(|e| panic!("features did not run against {mutant}: {e}"));
-        let errors: Vec<String> = report
-            .results
-            .iter()
-            .filter(|r| r.status == Status::Error)
-            .map(|r| format!("{}: {:?}", r.scenario, r.actual))
-            .collect();
+        let errors = report.harness_errors();
         assert!(
             errors.is_empty(),
             "Lua mutant {mutant} broke the harness instead of a rule: {errors:#?}"

@@ -21,7 +21,7 @@
 use std::time::Instant;
 
 use kosync_contract::contract::catalogue::{self, Rule, Side};
-use kosync_contract::contract::report::{Report, Status};
+use kosync_contract::contract::report::Report;
 use kosync_contract::contract::server_cli::{verify_server, VerifyServer};
 use kosync_contract::model::Mutant;
 use kosync_contract::protocol::Dialect;
@@ -345,12 +345,7 @@ async fn verify(dialect: Dialect, defect: Defect) -> Result<Report, String> {
 fn problems(defect: Defect, dialect: Dialect, want: &[&str], report: &Report) -> Vec<String> {
     let name = format!("{defect} in {dialect}");
     let mut out = Vec::new();
-    let errors: Vec<String> = report
-        .results
-        .iter()
-        .filter(|r| r.status == Status::Error)
-        .map(|r| format!("{}: {:?}", r.scenario, r.actual))
-        .collect();
+    let errors = report.harness_errors();
     if !errors.is_empty() {
         out.push(format!("{name}: harness errors {errors:?}"));
     }

@@ -257,6 +257,16 @@ impl Report {
         ids
     }
 
+    /// The scenarios the harness could not run, each as `scenario: actual`:
+    /// a detection run with any of these says nothing about its target.
+    pub fn harness_errors(&self) -> Vec<String> {
+        self.results
+            .iter()
+            .filter(|r| r.status == Status::Error)
+            .map(|r| format!("{}: {:?}", r.scenario, r.actual))
+            .collect()
+    }
+
     /// The report as pretty JSON (shape in the module docs).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
