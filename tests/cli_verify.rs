@@ -211,13 +211,17 @@ fn verify_runs_both_sides_with_one_summary_and_one_report() {
         from("client booklore-plugin: ") > 100,
         "client results missing"
     );
+    assert!(from("hash: ") >= 12, "hash (H-1) results missing");
     assert_eq!(
-        from("server booklore: ") + from("server kosync: ") + from("client booklore-plugin: "),
+        from("server booklore: ")
+            + from("server kosync: ")
+            + from("client booklore-plugin: ")
+            + from("hash: "),
         results.len()
     );
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(
-        xml.contains("[C-PUSH-6]") && xml.contains("[S-PULL-2]"),
+        xml.contains("[C-PUSH-6]") && xml.contains("[S-PULL-2]") && xml.contains("[H-1]"),
         "{xml}"
     );
 }

@@ -41,7 +41,7 @@ fn padded_last_sample(path: &Path) -> std::io::Result<String> {
 
 #[tokio::test]
 async fn h_1_reference_hash_passes_every_scenario() {
-    let report = verify_hash(HashTarget::reference(), features())
+    let report = verify_hash(HashTarget::reference(), features(), None)
         .await
         .unwrap();
     assert!(
@@ -61,7 +61,7 @@ async fn h_1_catches_a_hash_with_eleven_samples() {
         name: "eleven samples",
         hash: eleven_samples,
     };
-    let report = verify_hash(target, features()).await.unwrap();
+    let report = verify_hash(target, features(), None).await.unwrap();
     let failed: Vec<_> = report
         .results
         .iter()
@@ -79,7 +79,7 @@ async fn h_1_catches_a_zero_padded_last_sample() {
         name: "padded",
         hash: padded_last_sample,
     };
-    let report = verify_hash(target, features()).await.unwrap();
+    let report = verify_hash(target, features(), None).await.unwrap();
     let failed = report
         .results
         .iter()

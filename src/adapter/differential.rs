@@ -1003,10 +1003,9 @@ pub fn rules_touched(
                     if let Some(b) = &b {
                         let well_typed = match k {
                             "percentage" => b.as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)),
-                            // Whole seconds since the epoch (2001..2286); milliseconds are far above.
                             "timestamp" => b
                                 .as_i64()
-                                .is_some_and(|t| (1_000_000_000..=9_999_999_999).contains(&t)),
+                                .is_some_and(|t| crate::protocol::EPOCH_SECONDS.contains(&t)),
                             _ => b.is_string(),
                         };
                         if !well_typed {

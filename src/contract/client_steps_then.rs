@@ -296,9 +296,7 @@ fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
 )]
 fn pushes_well_typed(w: &mut ClientWorld, step: &Step) {
     w.enter(step.ty);
-    // Whole seconds since the epoch between 2001 and 2286: a millisecond
-    // timestamp of any date since 1970 is far above this range.
-    const SECONDS_RANGE: std::ops::RangeInclusive<i64> = 1_000_000_000..=9_999_999_999;
+    const SECONDS_RANGE: std::ops::RangeInclusive<i64> = crate::protocol::EPOCH_SECONDS;
     let xs = since_mark(w);
     let pushes: Vec<_> = xs.iter().filter(|x| is_push(x)).collect();
     if pushes.is_empty() {

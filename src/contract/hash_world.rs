@@ -250,16 +250,21 @@ async fn refuses_unknown(world: &mut HashWorld) {
     }
 }
 
-/// Run the hash features against `target`.
+/// Run the hash features of `source` (those matching `tags`, if given) against `target`.
 pub async fn verify_hash(
     target: HashTarget,
     source: super::runner::FeatureSource,
+    tags: Option<&str>,
 ) -> Result<super::report::Report, super::runner::HarnessError> {
+    let tags = tags
+        .map(super::runner::parse_tags)
+        .transpose()
+        .map_err(super::runner::HarnessError::Target)?;
     super::runner::run::<HashWorld>(
         Arc::new(target),
         super::runner::RunOptions {
             source,
-            tags: None,
+            tags,
             concurrency: 4,
             target: target.name.to_string(),
             dialect: None,

@@ -12,6 +12,8 @@
 use std::time::Instant;
 
 use super::client_cli::{verify_client, ClientRunOptions, ClientTarget};
+use super::features;
+use super::hash_world::{verify_hash, HashTarget};
 use super::report::{Report, ReportFiles};
 use super::runner;
 use super::server_cli::{run_server_contract, VerifyServer};
@@ -80,6 +82,20 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
             message: e.to_string(),
         })?;
     parts.push((part, report));
+    // The document hash (H-1) is checked on the implementation the fake
+    // server's library scan and `kosync-contract hash` use.
+    let part = "hash".to_string();
+    let report = verify_hash(
+        HashTarget::reference(),
+        features::embedded("hash"),
+        options.tags.as_deref(),
+    )
+    .await
+    .map_err(|e| PartFailed {
+        part: part.clone(),
+        message: e.to_string(),
+    })?;
+    parts.push((part, report));
     let combined = combine(parts);
     if combined.results.is_empty() {
         return Err(PartFailed {
@@ -110,7 +126,7 @@ pub fn combine(parts: Vec<(String, Report)>) -> Report {
         }));
     }
     let mut combined = Report::new(
-        "the built-in fake server (booklore, kosync) and the reference client model".to_string(),
+        "the built-in fake server (booklore, kosync), the reference client model and the document hash".to_string(),
         None,
         None,
         results,

@@ -117,6 +117,11 @@ pub mod routes {
     pub const ADMIN: &str = "/__admin";
 }
 
+/// Whole seconds since the Unix epoch that a sync timestamp can plausibly hold
+/// (2001 to 2286): wide enough for any real clock, narrow enough to tell
+/// seconds from milliseconds, which are far above it (rules C-WIRE-5, S-TS-1).
+pub const EPOCH_SECONDS: std::ops::RangeInclusive<i64> = 1_000_000_000..=9_999_999_999;
+
 /// True when `document` is a KOReader partial-MD5: 32 lowercase hex digits (rule C-WIRE-3).
 pub fn is_document_hash(document: &str) -> bool {
     document.len() == 32
