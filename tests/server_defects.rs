@@ -380,18 +380,7 @@ async fn defect_kosync_rejects_vendor_accept_breaks_k_accept_1() {
 #[tokio::test]
 async fn defect_kosync_missing_accept_code_101_breaks_k_accept_2() {
     let h = strict(Defect::KosyncMissingAcceptCode101).await;
-    let auth = Dialect::Kosync.auth_path();
-    let raw = raw_exchange(
-        &h.base,
-        format!(
-            "GET {auth} HTTP/1.1\r\nhost: x\r\nx-auth-user: {}\r\nx-auth-key: {}\r\n\r\n",
-            ALICE.0,
-            kosync_contract::protocol::key_for_password(ALICE.1)
-        )
-        .as_bytes(),
-        std::time::Duration::from_secs(5),
-    )
-    .await;
+    let raw = h.raw_auth_without_accept(ALICE).await;
     assert!(raw.starts_with("HTTP/1.1 412"), "{raw}");
     assert!(raw.contains(r#""code":101"#), "{raw}");
     let vendor = auth_with_accept(&h, kosync_contract::protocol::KOSYNC_ACCEPT).await;

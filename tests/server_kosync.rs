@@ -276,18 +276,7 @@ async fn k_accept_1_k_accept_2_a_strict_server_serves_the_vendor_type_and_refuse
     config.strict_accept = true;
     let h = start(config).await;
     let auth = Dialect::Kosync.auth_path();
-    // reqwest always sends `Accept: */*`, so "absent" goes over a raw socket.
-    let raw = raw_exchange(
-        &h.base,
-        format!(
-            "GET {auth} HTTP/1.1\r\nhost: x\r\nx-auth-user: {}\r\nx-auth-key: {}\r\n\r\n",
-            ALICE.0,
-            protocol::key_for_password(ALICE.1)
-        )
-        .as_bytes(),
-        std::time::Duration::from_secs(5),
-    )
-    .await;
+    let raw = h.raw_auth_without_accept(ALICE).await;
     assert!(raw.starts_with("HTTP/1.1 412"), "{raw}");
     assert!(raw.contains(r#""code":100"#), "{raw}");
     assert_error(

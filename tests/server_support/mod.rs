@@ -180,6 +180,18 @@ impl Harness {
         .await
     }
 
+    /// Sign in as `user` sending no `Accept` header at all: over a raw socket,
+    /// since reqwest always sends `Accept: */*`. The raw answer.
+    pub async fn raw_auth_without_accept(&self, user: (&str, &str)) -> String {
+        let request = format!(
+            "GET {} HTTP/1.1\r\nhost: x\r\nx-auth-user: {}\r\nx-auth-key: {}\r\n\r\n",
+            self.dialect.auth_path(),
+            user.0,
+            protocol::key_for_password(user.1)
+        );
+        raw_exchange(&self.base, request.as_bytes(), Duration::from_secs(5)).await
+    }
+
     pub async fn auth(&self, user: Option<(&str, &str)>) -> Answer {
         self.send(reqwest::Method::GET, &self.dialect.auth_path(), user, None)
             .await
