@@ -870,16 +870,6 @@ impl ContractWorld for ServerWorld {
     }
 }
 
-impl ServerWorld {
-    /// The documents this scenario pushed to (for "the run says which ids it wrote").
-    pub fn written(&self) -> Vec<String> {
-        self.target
-            .as_ref()
-            .and_then(|t| t.written.lock().ok().map(|s| s.iter().cloned().collect()))
-            .unwrap_or_default()
-    }
-}
-
 // ---------------------------------------------------------------- Given
 
 #[given(regex = r#"^a book "([^"]+)"$"#)]
