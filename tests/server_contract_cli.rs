@@ -107,3 +107,102 @@ fn bad_usage_is_exit_2_with_the_reason() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+/// `kosync-contract serve` in one process, `verify-server --base-url` in another:
+/// the binary catches a broken server over real sockets, and passes a correct one.
+#[test]
+fn verify_server_against_serve_over_the_network() {
+    use std::io::BufRead as _;
+
+    let library = tempfile::tempdir().expect("tempdir");
+    let book = library.path().join("book.epub");
+    std::fs::write(&book, b"a small book, hashed the way KOReader does").expect("write");
+    let hash = kosync_contract::protocol::hash::partial_md5_file(&book).expect("hash");
+
+    // (defect, exit code, rules that must fail, whether they are the only ones).
+    // Against one shared --document, a server that keeps the first write
+    // breaks every later read-back too, so only its own rule is required.
+    for (defect, expected_exit, expected_failures, exactly) in [
+        (None, 0, vec![], true),
+        (Some("trim-progress"), 1, vec!["S-PULL-1"], true),
+        (Some("first-write-wins"), 1, vec!["S-LWW-1"], false),
+    ] {
+        let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("kosync-contract"));
+        serve
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--user",
+                "alice:pw",
+                "--user",
+                "bob:pw2",
+                "--books",
+            ])
+            .arg(library.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(d) = defect {
+            serve.args(["--defect", d]);
+        }
+        let mut child = serve.spawn().expect("serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut url = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut url)
+            .expect("url line");
+        let url = url.trim().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let json = dir.path().join("r.json");
+        let output = verify_server()
+            .args(["--base-url", &url, "--user", "alice", "--password", "pw"])
+            .args([
+                "--second-user",
+                "bob",
+                "--second-password",
+                "pw2",
+                "--document",
+                &hash,
+            ])
+            .args(["--cases", "32", "--seed", "4", "--json"])
+            .arg(&json)
+            .output()
+            .expect("runs");
+        let _ = child.kill();
+        let _ = child.wait();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(expected_exit),
+            "{defect:?}\n{stdout}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("valid");
+        let mut failed: Vec<String> = report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["status"] == "failed")
+            .flat_map(|r| r["rules"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect();
+        failed.sort();
+        failed.dedup();
+        if exactly {
+            assert_eq!(failed, expected_failures, "{defect:?}\n{stdout}");
+        } else {
+            for rule in &expected_failures {
+                assert!(
+                    failed.iter().any(|f| f == rule),
+                    "{defect:?}: {rule} not failed\n{stdout}"
+                );
+            }
+        }
+        assert!(
+            stdout.contains(&hash),
+            "the run says which ids it wrote\n{stdout}"
+        );
+    }
+}

@@ -51,6 +51,7 @@ pub struct VerifyServerArgs {
         conflicts_with = "second_key"
     )]
     pub second_password: Option<String>,
+    /// The second user's key instead of the password.
     #[arg(long, value_name = "K2", requires = "second_user")]
     pub second_key: Option<String>,
     /// Which server's rules to hold the target to.

@@ -870,16 +870,6 @@ impl ContractWorld for ServerWorld {
     }
 }
 
-impl ServerWorld {
-    /// The documents this scenario pushed to (for "the run says which ids it wrote").
-    pub fn written(&self) -> Vec<String> {
-        self.target
-            .as_ref()
-            .and_then(|t| t.written.lock().ok().map(|s| s.iter().cloned().collect()))
-            .unwrap_or_default()
-    }
-}
-
 // ---------------------------------------------------------------- Given
 
 #[given(regex = r#"^a book "([^"]+)"$"#)]
@@ -1151,15 +1141,20 @@ async fn carol_sync_on(w: &mut ServerWorld) {
 #[when(regex = r#"^someone registers a new user "([^"]+)" with password "([^"]*)"$"#)]
 async fn registers(w: &mut ServerWorld, name: String, password: String) {
     let actual = format!("{name}{}", &w.nonce[..12]);
-    if let Ok(mut names) = w.target().registered.lock() {
-        names.insert(actual.clone());
-    }
     w.registered
         .insert(name, (actual.clone(), password.clone()));
     let body = json!({"username": actual, "password": protocol::key_for_password(&password)});
     let path = w.dialect.create_path();
-    w.send(reqwest::Method::POST, &path, vec![], Some(body.to_string()))
-        .await;
+    let created = w
+        .send(reqwest::Method::POST, &path, vec![], Some(body.to_string()))
+        .await
+        .status
+        .is_some_and(|s| (200..300).contains(&s));
+    if created {
+        if let Ok(mut names) = w.target().registered.lock() {
+            names.insert(actual);
+        }
+    }
 }
 
 #[when(regex = r#"^someone registers the same user "([^"]+)" again$"#)]
