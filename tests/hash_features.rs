@@ -90,3 +90,23 @@ async fn h_1_catches_a_zero_padded_last_sample() {
         "padding must change the hash of most sizes, {failed} failed"
     );
 }
+
+#[tokio::test]
+async fn a_feature_that_misuses_the_steps_is_a_harness_error_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("misused.feature"),
+        "Feature: misused\n  @H-1\n  Scenario: no file was given\n    Then its document hash is \"d41d8cd98f00b204e9800998ecf8427e\"\n",
+    )
+    .unwrap();
+    let report = verify_hash(
+        HashTarget::reference(),
+        FeatureSource::Dir(dir.path().to_path_buf()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.results.len(), 1);
+    let result = &report.results[0];
+    assert_eq!(result.status, Status::Error, "{result:?}");
+}

@@ -21,7 +21,7 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 use serde_json::json;
 
-use super::runner::{self, Applicability, ContractWorld, HarnessFault, ScenarioMeta};
+use super::runner::{self, Applicability, ContractWorld, ScenarioMeta};
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
 use crate::model::{Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch};
 use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
@@ -173,11 +173,7 @@ impl fmt::Debug for ClientWorld {
     }
 }
 
-/// Stop the scenario as the harness's fault (exit 2), not the client's.
-pub(crate) fn harness_fault(message: impl Into<String>) -> ! {
-    runner::quiet_contract_panics();
-    std::panic::panic_any(HarnessFault(message.into()))
-}
+pub(crate) use runner::harness_fault;
 
 impl ClientWorld {
     fn new() -> Self {

@@ -15,7 +15,7 @@ use cucumber::{given, then, when};
 use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
-use super::runner::{fail, Applicability, ContractWorld, ScenarioMeta};
+use super::runner::{fail, harness_fault, Applicability, ContractWorld, ScenarioMeta};
 use crate::protocol::{self, hash};
 use crate::server::{self, BookPolicy, ServerConfig, UserSpec};
 
@@ -80,12 +80,17 @@ impl HashWorld {
     }
 
     fn new_path(&self) -> PathBuf {
-        let dir = self.dir.as_ref().expect("prepared").path();
+        let Some(dir) = self.dir.as_ref() else {
+            harness_fault("the hash world has no scratch directory (prepare did not run)");
+        };
+        let dir = dir.path();
         dir.join(format!("book-{}.pdf", self.files.len()))
     }
 
     fn hash_of(&mut self, path: &Path) -> String {
-        let target = self.target.expect("prepared");
+        let Some(target) = self.target else {
+            harness_fault("the hash world has no target (prepare did not run)");
+        };
         match (target.hash)(path) {
             Ok(h) => h,
             Err(e) => fail(
@@ -97,7 +102,9 @@ impl HashWorld {
 
     fn add_pattern_file(&mut self, size: u64) {
         let path = self.new_path();
-        std::fs::write(&path, pattern(0, size)).expect("scratch file");
+        if let Err(e) = std::fs::write(&path, pattern(0, size)) {
+            harness_fault(format!("cannot write {}: {e}", path.display()));
+        }
         self.files.push(path);
     }
 }
@@ -152,19 +159,36 @@ fn pattern_file(world: &mut HashWorld, size: u64) {
 )]
 fn sparse_file(world: &mut HashWorld, size: u64) {
     let path = world.new_path();
-    let mut file = File::create(&path).expect("scratch file");
-    file.set_len(size).expect("sparse length");
-    for offset in hash::sample_offsets().take_while(|&o| o < size) {
-        let len = hash::SAMPLE_LEN.min(size - offset);
-        file.seek(SeekFrom::Start(offset)).expect("seek");
-        file.write_all(&pattern(offset, len)).expect("write sample");
+    let written = (|| -> std::io::Result<()> {
+        let mut file = File::create(&path)?;
+        file.set_len(size)?;
+        for offset in hash::sample_offsets().take_while(|&o| o < size) {
+            let len = hash::SAMPLE_LEN.min(size - offset);
+            file.seek(SeekFrom::Start(offset))?;
+            file.write_all(&pattern(offset, len))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = written {
+        harness_fault(format!(
+            "cannot write the sparse file {}: {e}",
+            path.display()
+        ));
     }
     world.files.push(path);
 }
 
+/// The file the last Given step made; a feature without one misuses the steps.
+fn last_file(world: &HashWorld) -> PathBuf {
+    match world.files.last() {
+        Some(f) => f.clone(),
+        None => harness_fault("this step needs a book file from an earlier Given step"),
+    }
+}
+
 #[then(regex = r#"^its document hash is "([0-9a-f]{32})"$"#)]
 fn hash_is(world: &mut HashWorld, expected: String) {
-    let path = world.files.last().cloned().expect("a file was given");
+    let path = last_file(world);
     let got = world.hash_of(&path);
     world.last = Some(format!("{got}  {}", path.display()));
     if got != expected {
@@ -200,7 +224,11 @@ async fn scan_library(world: &mut HashWorld) {
 }
 
 async fn push_status(world: &HashWorld, document: &str) -> u16 {
-    let server = &world.server.as_ref().expect("server started").0;
+    let Some(FakeServer(server)) = world.server.as_ref() else {
+        harness_fault(
+            "this step needs \"When the fake server scans a library holding that file\" first",
+        );
+    };
     let url = format!(
         "{}{}",
         server.base_url(),
@@ -228,8 +256,11 @@ async fn push_status(world: &HashWorld, document: &str) -> u16 {
 
 #[then("the server accepts progress for the file's document hash")]
 async fn accepts_known(world: &mut HashWorld) {
-    let file = world.files.last().cloned().expect("a file");
-    let document = hash::partial_md5_file(&file).expect("reference hash");
+    let file = last_file(world);
+    let document = match hash::partial_md5_file(&file) {
+        Ok(d) => d,
+        Err(e) => harness_fault(format!("cannot hash {}: {e}", file.display())),
+    };
     let status = push_status(world, &document).await;
     if status != 200 {
         fail(

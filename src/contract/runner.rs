@@ -92,6 +92,13 @@ pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> ! {
     })
 }
 
+/// Stop the current scenario as the harness's fault (exit 2), not the target's:
+/// a scratch file that cannot be written, a feature that misuses its steps.
+pub fn harness_fault(message: impl Into<String>) -> ! {
+    quiet_contract_panics();
+    std::panic::panic_any(HarnessFault(message.into()))
+}
+
 /// Give up on the current scenario: it does not apply to this target, for `reason`.
 pub fn skip(reason: impl Into<String>) -> ! {
     quiet_contract_panics();
