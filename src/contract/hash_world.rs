@@ -16,6 +16,7 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 
 use super::runner::{fail, harness_fault, Applicability, ContractWorld, ScenarioMeta};
+use super::server_world::OwnedServer;
 use crate::protocol::{self, hash};
 use crate::server::{self, BookPolicy, ServerConfig, UserSpec};
 
@@ -49,22 +50,13 @@ fn pattern(from: u64, len: u64) -> Vec<u8> {
     (from..from + len).map(pattern_byte).collect()
 }
 
-/// The fake server a library scenario started (not `Debug` itself).
-struct FakeServer(server::RunningServer);
-
-impl std::fmt::Debug for FakeServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FakeServer({})", self.0.base_url())
-    }
-}
-
 #[derive(Debug, cucumber::World)]
 #[world(init = Self::blank)]
 pub struct HashWorld {
     target: Option<HashTarget>,
     dir: Option<tempfile::TempDir>,
     files: Vec<PathBuf>,
-    server: Option<FakeServer>,
+    server: Option<OwnedServer>,
     last: Option<String>,
 }
 
@@ -218,13 +210,13 @@ async fn scan_library(world: &mut HashWorld) {
     config.books = BookPolicy::Known(known);
     config.users = vec![UserSpec::with_password("reader", "secret")];
     match server::start(config).await {
-        Ok(s) => world.server = Some(FakeServer(s)),
+        Ok(s) => world.server = Some(OwnedServer(s)),
         Err(e) => fail("the fake server starts", format!("{e:#}")),
     }
 }
 
 async fn push_status(world: &HashWorld, document: &str) -> u16 {
-    let Some(FakeServer(server)) = world.server.as_ref() else {
+    let Some(OwnedServer(server)) = world.server.as_ref() else {
         harness_fault(
             "this step needs \"When the fake server scans a library holding that file\" first",
         );

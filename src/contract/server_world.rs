@@ -263,7 +263,7 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// A fake server owned by one scenario (Debug without the server's internals).
-struct OwnedServer(RunningServer);
+pub(crate) struct OwnedServer(pub(crate) RunningServer);
 
 impl std::fmt::Debug for OwnedServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -54,6 +54,15 @@ pub struct PartFailed {
     pub message: String,
 }
 
+impl PartFailed {
+    fn new(part: &str, error: impl std::fmt::Display) -> Self {
+        PartFailed {
+            part: part.to_string(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// Run every part and merge the reports. The future is not `Send`.
 pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
     let mut parts: Vec<(String, Report)> = Vec::new();
@@ -63,10 +72,9 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
         run.cases = options.cases;
         run.seed = options.seed;
         let part = format!("server {dialect}");
-        let report = run_server_contract(&run).await.map_err(|e| PartFailed {
-            part: part.clone(),
-            message: e.to_string(),
-        })?;
+        let report = run_server_contract(&run)
+            .await
+            .map_err(|e| PartFailed::new(&part, e))?;
         parts.push((part, report));
     }
     let client_options = ClientRunOptions {
@@ -77,10 +85,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
     let part = format!("client {profile}");
     let report = verify_client(ClientTarget::Model(None), client_options)
         .await
-        .map_err(|e| PartFailed {
-            part: part.clone(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| PartFailed::new(&part, e))?;
     parts.push((part, report));
     // The document hash (H-1) is checked on the implementation the fake
     // server's library scan and `kosync-contract hash` use.
@@ -91,10 +96,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
         options.tags.as_deref(),
     )
     .await
-    .map_err(|e| PartFailed {
-        part: part.clone(),
-        message: e.to_string(),
-    })?;
+    .map_err(|e| PartFailed::new(&part, e))?;
     parts.push((part, report));
     let combined = combine(parts);
     if combined.results.is_empty() {
