@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
+use super::{Capabilities, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
 use crate::model::{
     Client, ClientConfig, Effect, Event, HttpOutcome, HttpRequest, Mutant, Profile, Settings,
 };
@@ -207,7 +207,7 @@ impl ClientDriver for ModelDriver {
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()> {
+    ) -> DriverFuture<'a, Capabilities> {
         Box::pin(async move {
             let config = ClientConfig {
                 dialect: self.dialect,
@@ -226,7 +226,7 @@ impl ClientDriver for ModelDriver {
                 base_url: identity.base_url.clone(),
                 password: identity.password.clone(),
             });
-            Ok(())
+            Ok(Capabilities::of_profile(self.profile))
         })
     }
 
