@@ -9,12 +9,11 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
 use super::{start, BookPolicy, Defect, ServerConfig, UserSpec, DEFAULT_JOURNAL_LIMIT};
-use crate::exit;
+use crate::exit::Outcome;
 use crate::protocol::{self, routes, Dialect};
 
 /// The user created when no `--user` is given.
@@ -158,13 +157,13 @@ pub fn hash_library(dir: &Path) -> Result<(BTreeSet<String>, Vec<String>), Strin
     Ok((books, warnings))
 }
 
-fn fail(message: &str) -> ExitCode {
+fn fail(message: &str) -> Outcome {
     eprintln!("kosync-contract serve: {message}");
-    ExitCode::from(exit::HARNESS_ERROR)
+    Outcome::HarnessError
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> Outcome {
     let mut config = ServerConfig::new(args.dialect);
     config.bind = args.bind;
     config.data = args.data.clone();
@@ -233,7 +232,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let _ = stdout.flush();
         stop.await;
         server.shutdown().await;
-        ExitCode::SUCCESS
+        Outcome::SUCCESS
     })
 }
 
