@@ -15,10 +15,9 @@
 //! run, `contract::client::world`), what the differential generates
 //! (`contract::client::differential`).
 
-use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{Event, Profile, Settings, SettingsPatch};
 
@@ -137,15 +136,42 @@ impl fmt::Display for Capability {
     }
 }
 
-/// The capabilities a client declared: a set, serialized as a list of names.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Capabilities(BTreeSet<Capability>);
+/// The capabilities a client declared: a set (one bit per [`Capability`],
+/// so it is `Copy`), serialized as a list of names.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities(u32);
+
+impl Capability {
+    fn bit(self) -> u32 {
+        let index = Capability::ALL.iter().position(|c| *c == self);
+        // Every variant is in ALL (a test checks it), so the index exists.
+        1 << index.unwrap_or(31)
+    }
+}
+
+impl fmt::Debug for Capabilities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Capabilities {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Capabilities {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let list = Vec::<Capability>::deserialize(deserializer)?;
+        Ok(Capabilities::of(&list))
+    }
+}
 
 impl Capabilities {
     /// A client with every capability (the reference model of the BookLore plugin).
     pub fn all() -> Capabilities {
-        Capabilities(Capability::ALL.iter().copied().collect())
+        Capabilities::of(Capability::ALL)
     }
 
     /// What a protocol-1 adapter is taken to have: everything protocol 1
@@ -163,23 +189,21 @@ impl Capabilities {
 
     /// These capabilities, and no others.
     pub fn of(list: &[Capability]) -> Capabilities {
-        Capabilities(list.iter().copied().collect())
+        Capabilities(list.iter().fold(0, |bits, c| bits | c.bit()))
     }
 
     /// The same set less `remove`.
-    pub fn without(mut self, remove: &[Capability]) -> Capabilities {
-        for c in remove {
-            self.0.remove(c);
-        }
-        self
+    pub fn without(self, remove: &[Capability]) -> Capabilities {
+        Capabilities(self.0 & !Capabilities::of(remove).0)
     }
 
     pub fn has(&self, capability: Capability) -> bool {
-        self.0.contains(&capability)
+        self.0 & capability.bit() != 0
     }
 
+    /// The capabilities in the set, in [`Capability::ALL`] order.
     pub fn iter(&self) -> impl Iterator<Item = Capability> + '_ {
-        self.0.iter().copied()
+        Capability::ALL.iter().copied().filter(|c| self.has(*c))
     }
 
     /// Whether a client with these capabilities can be sent `event`.
@@ -251,7 +275,7 @@ impl Capabilities {
 
     /// The declared capabilities, comma-separated, for messages.
     pub fn list(&self) -> String {
-        if self.0.is_empty() {
+        if self.0 == 0 {
             return "none".to_string();
         }
         self.iter()
@@ -289,6 +313,17 @@ pub fn not_applicable_reason(capability: Capability) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_capability_has_its_own_bit() {
+        assert!(Capability::ALL.len() < 31);
+        let all = Capabilities::all();
+        assert_eq!(all.iter().count(), Capability::ALL.len());
+        for &c in Capability::ALL {
+            assert_eq!(Capabilities::of(&[c]).iter().collect::<Vec<_>>(), [c]);
+            assert!(!all.without(&[c]).has(c));
+        }
+    }
 
     #[test]
     fn names_round_trip_and_serialize_as_a_list() {

@@ -349,6 +349,11 @@ impl Session {
                 ))
             }
         }
+        let flag = if kind == "init" {
+            "--adapter-startup-timeout-ms"
+        } else {
+            "--adapter-timeout-ms"
+        };
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -358,7 +363,7 @@ impl Session {
                 Err(_) => {
                     return Err(format!(
                         "the adapter was silent for {} ms after message {id} ({kind}); \
-                         it must answer every message (raise --adapter-timeout-ms if it is just slow)",
+                         it must answer every message (raise {flag} if it is just slow)",
                         timeout.as_millis()
                     ))
                 }

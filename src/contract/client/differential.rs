@@ -27,7 +27,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
+use crate::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity, DriverError};
 use crate::contract::catalogue::{self, Level};
 use crate::contract::report::{CaseResult, Status};
 use crate::model::sim::SimServer;
@@ -141,6 +141,9 @@ pub enum Candidate {
 pub struct Options {
     pub cases: u32,
     pub seed: u64,
+    /// What the candidate declared it can do: cases use only these events
+    /// and settings, and counts it does not keep are not compared.
+    pub capabilities: Capabilities,
     /// Most steps in a generated case.
     pub max_steps: usize,
     /// Most shrink attempts after a mismatch (each one runs the candidate).
@@ -152,6 +155,7 @@ impl Options {
         Options {
             cases,
             seed,
+            capabilities: Capabilities::all(),
             max_steps: 24,
             max_shrink_iters: 256,
         }
@@ -278,13 +282,18 @@ impl<'a> Harness<'a> {
             TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
         let harness_error: RefCell<Option<String>> = RefCell::new(None);
         let this = RefCell::new(&mut *self);
-        let result = runner.run(&case_strategy(options.max_steps), |case| {
+        let capabilities = options.capabilities;
+        // Mapped, not filtered, so a client with every capability sees the
+        // same cases for the same seed as before capabilities existed.
+        let strategy = case_strategy(options.max_steps)
+            .prop_map(move |case| case_as_run_by(case, capabilities));
+        let result = runner.run(&strategy, |case| {
             if harness_error.borrow().is_some() {
                 return Ok(()); // stop spending time once the harness has failed
             }
-            let reference = reference_trace(&case, None);
+            let reference = mask_counts(reference_trace(&case, None), capabilities);
             let candidate = match this.borrow_mut().candidate_trace(&case) {
-                Ok(trace) => trace,
+                Ok(trace) => mask_counts(trace, capabilities),
                 Err(err) => {
                     *harness_error.borrow_mut() = Some(err.to_string());
                     return Ok(());
@@ -304,9 +313,9 @@ impl<'a> Harness<'a> {
                 message: format!("the property run was aborted: {reason}"),
             },
             Err(TestError::Fail(_, case)) => {
-                let reference = reference_trace(&case, None);
+                let reference = mask_counts(reference_trace(&case, None), capabilities);
                 let candidate = match self.candidate_trace(&case) {
-                    Ok(trace) => trace,
+                    Ok(trace) => mask_counts(trace, capabilities),
                     Err(err) => {
                         return Outcome::HarnessError {
                             message: err.to_string(),
@@ -354,6 +363,44 @@ impl<'a> Harness<'a> {
             )),
         }
     }
+}
+
+/// `case` as a client with `capabilities` can be given it: no event it lacks,
+/// and every setting it lacks at the value its absence amounts to.
+pub fn case_as_run_by(case: Case, capabilities: Capabilities) -> Case {
+    let steps = case
+        .steps
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Reader {
+                event: Event::SettingsChanged { patch },
+            } => Some(Step::Reader {
+                event: Event::SettingsChanged {
+                    patch: capabilities.patch_as_run(&patch),
+                },
+            }),
+            Step::Reader { event } if !capabilities.allow_event(&event) => None,
+            other => Some(other),
+        })
+        .collect();
+    Case {
+        settings: capabilities.settings_as_run(&case.settings),
+        steps,
+    }
+}
+
+/// `trace` with the counts a client without `pending_count`/`synced_count`
+/// does not keep set to 0, so they are never compared.
+fn mask_counts(mut trace: Trace, capabilities: Capabilities) -> Trace {
+    for step in &mut trace {
+        if !capabilities.has(Capability::PendingCount) {
+            step.queue.pending = 0;
+        }
+        if !capabilities.has(Capability::SyncedCount) {
+            step.queue.synced = 0;
+        }
+    }
+    trace
 }
 
 /// The identity a case's client gets.
@@ -1499,18 +1546,19 @@ pub fn render_report(report: &Report) -> String {
 /// of once per scenario (a silent one would cost a timeout each).
 pub async fn preflight(
     command: &crate::adapter::subprocess::AdapterCommand,
-    timeout: std::time::Duration,
-) -> Result<(), DriverError> {
+    timeouts: crate::adapter::subprocess::Timeouts,
+) -> Result<Capabilities, DriverError> {
     let mut config = ServerConfig::new(Dialect::BookLore);
     config.users.push(UserSpec::with_password(USER, PASSWORD));
     let server = server::start(config)
         .await
         .map_err(|err| DriverError::Harness(format!("cannot start the fake server: {err:#}")))?;
-    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeout);
-    driver
+    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeouts);
+    let capabilities = driver
         .start(&identity(&server.base_url()), &Settings::default())
         .await?;
-    driver.stop().await
+    driver.stop().await?;
+    Ok(capabilities)
 }
 
 /// The differential run as one entry of a verify report: passed when the
