@@ -164,7 +164,12 @@ pub async fn verify_client(
     };
     let capabilities = match &model_capabilities {
         Some(capabilities) => *capabilities,
-        None => probe_capabilities(&drivers).await?,
+        None => match probe_capabilities(&drivers).await {
+            Ok(capabilities) => capabilities,
+            Err(StartFailed(message)) => {
+                return Ok(start_failure_report(describe, &options.profile, message))
+            }
+        },
     };
     let context = ClientContext {
         drivers,
@@ -186,17 +191,37 @@ pub async fn verify_client(
     .await
 }
 
+/// The client could not be started (and so nothing can be checked).
+struct StartFailed(String);
+
+/// A report of a run in which the client never started: one harness error (exit 2).
+fn start_failure_report(describe: String, profile: &str, message: String) -> Report {
+    let mut result = crate::contract::report::CaseResult::new(
+        "adapter start",
+        "the adapter answers init and shutdown",
+        &[],
+        crate::contract::catalogue::Level::Must,
+        crate::contract::report::Status::Error,
+    );
+    result.actual = Some(message);
+    let mut report = Report::new(describe, None, Some(profile.to_string()), vec![result]);
+    report.note(
+        "no scenario ran: the adapter must start before anything can be checked \
+         (docs/adapter-protocol.md)",
+    );
+    report
+}
+
 /// What the client declares, asked of one session started against a fake
 /// server before the scenarios: which scenarios apply depends on it.
-async fn probe_capabilities(drivers: &DriverFactory) -> Result<Capabilities, HarnessError> {
-    let cannot =
-        |what: String| HarnessError::Target(format!("the client could not be started: {what}"));
+async fn probe_capabilities(drivers: &DriverFactory) -> Result<Capabilities, StartFailed> {
+    let cannot = |what: String| StartFailed(format!("the client could not be started: {what}"));
     let mut driver = drivers().map_err(|e| cannot(e.to_string()))?;
     let mut config = ServerConfig::new(Dialect::BookLore);
     config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
     let server = crate::server::start(config)
         .await
-        .map_err(|e| HarnessError::Target(format!("cannot start the fake server: {e:#}")))?;
+        .map_err(|e| StartFailed(format!("cannot start the fake server: {e:#}")))?;
     let identity = ClientIdentity {
         base_url: server.base_url(),
         user: READER_USER.to_string(),
@@ -270,21 +295,11 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
             Ok(declared) => capabilities = declared,
             Err(err) => {
                 eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
-                let mut result = crate::contract::report::CaseResult::new(
-                    "adapter start",
-                    "the adapter answers init and shutdown",
-                    &[],
-                    crate::contract::catalogue::Level::Must,
-                    crate::contract::report::Status::Error,
-                );
-                result.actual = Some(err.to_string());
-                let mut report = Report::new(
+                let report = start_failure_report(
                     format!("adapter `{}`", command.line),
-                    None,
-                    Some(args.profile.clone()),
-                    vec![result],
+                    &args.profile,
+                    err.to_string(),
                 );
-                report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
                 return args
                     .common
                     .report
