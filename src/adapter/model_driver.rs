@@ -31,6 +31,8 @@ pub struct ModelDriver {
     profile: Profile,
     dialect: Dialect,
     mutant: Option<Mutant>,
+    /// What it declares, when not its profile's (tests of applicability).
+    declares: Option<Capabilities>,
     http: Option<reqwest::Client>,
     session: Option<Session>,
 }
@@ -54,6 +56,7 @@ impl ModelDriver {
             profile,
             dialect,
             mutant: None,
+            declares: None,
             http: None,
             session: None,
         }
@@ -63,6 +66,14 @@ impl ModelDriver {
     #[doc(hidden)]
     pub fn with_mutant(mut self, mutant: Mutant) -> ModelDriver {
         self.mutant = Some(mutant);
+        self
+    }
+
+    /// The same driver declaring only `capabilities`, as a client without the
+    /// rest would: the harness then never uses the rest (tests of applicability).
+    #[doc(hidden)]
+    pub fn declaring(mut self, capabilities: Capabilities) -> ModelDriver {
+        self.declares = Some(capabilities);
         self
     }
 
@@ -226,7 +237,9 @@ impl ClientDriver for ModelDriver {
                 base_url: identity.base_url.clone(),
                 password: identity.password.clone(),
             });
-            Ok(Capabilities::of_profile(self.profile))
+            Ok(self
+                .declares
+                .unwrap_or_else(|| Capabilities::of_profile(self.profile)))
         })
     }
 

@@ -318,7 +318,9 @@ impl ClientWorld {
             return;
         }
         let identity = self.identity();
-        let settings = self.settings.clone();
+        // Settings the client lacks go out at what their absence amounts to,
+        // so the client is told what it runs.
+        let settings = self.capabilities.settings_as_run(&self.settings);
         let Some(driver) = self.driver.as_mut() else {
             harness_fault("no client driver for this scenario");
         };
