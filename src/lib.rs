@@ -21,9 +21,10 @@ pub mod server;
 
 /// Exit codes shared by every `verify*` command.
 pub mod exit {
-    /// Every MUST rule held.
+    /// Every gating rule held (SHOULD failures may still be reported).
     pub const CONFORMANT: u8 = 0;
-    /// At least one MUST rule failed.
+    /// A gating rule failed: a MUST rule, or an INTERPRETATION rule as the
+    /// target's profile reads it (SHOULD failures never change the exit code).
     pub const VIOLATION: u8 = 1;
     /// The harness could not do its job: bad usage, target unreachable, adapter crashed.
     pub const HARNESS_ERROR: u8 = 2;

@@ -1,6 +1,6 @@
 //! The `kosync-contract` command line: a thin shell over the library.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,10 +8,12 @@ use kosync_contract::{contract, exit, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
-/// Exit codes of the verify commands: 0 conformant, 1 a MUST rule failed,
-/// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed).
+/// Exit codes of the verify commands: 0 conformant; 1 a gating rule failed (a
+/// MUST rule, or an INTERPRETATION rule as the target's profile reads it;
+/// SHOULD failures are reported without changing the code); 2 the harness
+/// could not do its job (bad usage, target unreachable, adapter crashed).
 #[derive(Parser)]
-#[command(name = "kosync-contract", version, about)]
+#[command(name = "kosync-contract", about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,10 +42,36 @@ enum Command {
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
+    /// Print a shell completion script, e.g. `kosync-contract completions bash > ~/.local/share/bash-completion/completions/kosync-contract`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `--version`: the crate version and the size of the catalogue it checks, so a
+/// CI log says which contract a verdict was reached against.
+fn version() -> String {
+    format!(
+        "{} (catalogue: {} rules)",
+        env!("CARGO_PKG_VERSION"),
+        contract::catalogue::all().len()
+    )
+}
+
+/// The command line with its run-time `--version` text (leaked: clap wants a
+/// `'static` string, and it is built once or twice per process).
+fn command() -> clap::Command {
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    Cli::command().version(version)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     match cli.command {
         Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
         Command::VerifyServer(args) => contract::server_cli::run(args),
@@ -53,6 +81,16 @@ fn main() -> ExitCode {
         Command::Hash { files } => hash_files(&files),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::Completions { shell } => {
+            // Rendered first, then written: a closed pipe (`… | head`) is the
+            // reader's choice, not a panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "kosync-contract", &mut script);
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&script).and_then(|()| out.flush());
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod docs;
 pub mod features;
 pub mod gate;
 pub mod hash_world;
+pub mod parse;
 pub mod report;
 pub mod runner;
 pub mod server_cli;

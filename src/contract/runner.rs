@@ -62,6 +62,9 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 pub enum HarnessError {
     #[error("cannot read features in {path}: {message}")]
     Features { path: String, message: String },
+    /// A feature file that cannot be used as written, with file and line.
+    #[error("{0}")]
+    Unusable(#[from] super::parse::ParseFailure),
     #[error("{0}")]
     Target(String),
 }
@@ -288,14 +291,7 @@ pub fn load_features(source: &FeatureSource) -> Result<Vec<gherkin::Feature>, Ha
     files.sort();
     let mut features = Vec::new();
     for (path, text) in files {
-        let mut feature =
-            gherkin::Feature::parse(&text, gherkin::GherkinEnv::default()).map_err(|e| {
-                HarnessError::Features {
-                    path: path.clone(),
-                    message: format!("not valid Gherkin: {e}"),
-                }
-            })?;
-        feature.path = Some(PathBuf::from(&path));
+        let feature = super::parse::feature(&path, &text)?;
         let feature = feature
             .expand_examples()
             .map_err(|e| HarnessError::Features {
