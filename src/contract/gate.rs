@@ -1,6 +1,6 @@
 //! The rule-coverage gate: keeps the features and the rule catalogue from
 //! drifting apart. `cargo test` runs it over the repository's `features/`
-//! (tests/gate.rs); `kosync-contract rules` uses the same coverage.
+//! (tests/harness/gate.rs); `kosync-contract rules` uses the same coverage.
 //!
 //! Four checks, each a [`GateProblem`] kind: every feature file parses (with
 //! no line read as description where a keyword was meant, see
