@@ -86,9 +86,7 @@ fn main() -> ExitCode {
             // reader's choice, not a panic.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command(), "kosync-contract", &mut script);
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&script).and_then(|()| out.flush());
+            contract::report::say(&String::from_utf8_lossy(&script));
             ExitCode::SUCCESS
         }
     }
@@ -99,7 +97,7 @@ fn hash_files(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for path in files {
         match protocol::hash::partial_md5_file(path) {
-            Ok(hash) => println!("{hash}  {}", path.display()),
+            Ok(hash) => contract::report::say(&format!("{hash}  {}\n", path.display())),
             Err(err) => {
                 failed = true;
                 eprintln!("kosync-contract hash: {}: {err}", path.display());

@@ -537,7 +537,7 @@ fn is_swap(a: &str, b: &str) -> bool {
 
 /// Why a line cannot stand where it is, and what could.
 fn stray_message(t: &str, place: Place) -> String {
-    let shown: String = t.chars().take(40).collect();
+    let shown: String = t.chars().take(60).collect();
     let shown = if shown.len() < t.len() {
         format!("{shown}…")
     } else {
@@ -567,7 +567,7 @@ fn nearest_keyword(word: &str) -> Option<String> {
         .into_iter()
         .chain(blocks)
         .map(|k| (k, distance(&word.to_lowercase(), &k.to_lowercase())))
-        .filter(|(k, d)| *d <= allowed_edits(k).max(2).min(k.len() / 2))
+        .filter(|(k, d)| *d <= allowed_edits(k))
         .min_by_key(|(_, d)| *d)
         .map(|(k, _)| {
             if steps.contains(&k) {
@@ -586,8 +586,8 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

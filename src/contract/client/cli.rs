@@ -52,8 +52,9 @@ pub struct VerifyClientArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub report: ReportFiles,
-    /// Run the client `.feature` files of this directory (searched recursively)
-    /// instead of the built-in ones; they use the steps of `features/client`.
+    /// Run these client features instead of the built-in ones: `DIR/client`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR. They use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// Scenarios run at once (each has its own fake server and client).
@@ -176,17 +177,18 @@ pub async fn verify_client(
     .await
 }
 
-/// The options of a client run as `verify-client` flags give them.
-pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
-    ClientRunOptions {
+/// The options of a client run as `verify-client` flags give them, or why the
+/// flags name no client features.
+pub(crate) fn run_options(args: &VerifyClientArgs) -> Result<ClientRunOptions, String> {
+    Ok(ClientRunOptions {
         source: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "client")?,
             None => builtin_client_features(),
         },
         tags: args.tags.clone(),
         profile: args.profile.clone(),
         concurrency: args.concurrency,
-    }
+    })
 }
 
 /// `kosync-contract verify-client`; returns the process exit code.
@@ -242,7 +244,13 @@ pub fn run(args: VerifyClientArgs) -> u8 {
             return args.report.emit(&report, "kosync-contract verify-client");
         }
     }
-    let options = run_options(&args);
+    let options = match run_options(&args) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
     let started = std::time::Instant::now();
     let mut report = match runtime.block_on(verify_client(target, options)) {
         Ok(report) => report,
@@ -286,7 +294,10 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         report.note("client features run against the reference model (in process)");
     }
     let code = args.report.emit(&report, "kosync-contract verify-client");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     code
 }
 

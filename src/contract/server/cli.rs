@@ -75,7 +75,9 @@ pub struct VerifyServerArgs {
     pub timeout_ms: u64,
     #[command(flatten)]
     pub report: ReportFiles,
-    /// Run the features in this directory instead of the built-in ones.
+    /// Run these server features instead of the built-in ones: `DIR/server`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 }
@@ -185,7 +187,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         seed: args.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "server")?,
             None => server_features(),
         },
     })
@@ -475,6 +477,9 @@ pub async fn run_async(args: VerifyServerArgs) -> u8 {
         }
     };
     let code = args.report.emit(&report, "kosync-contract verify-server");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     code
 }
