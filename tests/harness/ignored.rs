@@ -53,7 +53,7 @@ fn ignores(text: &str) -> Vec<(usize, Option<String>, String)> {
 }
 
 #[test]
-fn every_ignored_test_needs_a_named_tool_or_is_a_benchmark_or_survey() {
+fn every_ignored_test_needs_a_named_tool_or_only_measures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_files(&root.join("tests"), &mut files);
