@@ -83,14 +83,20 @@ async fn round_trip(target: &Target, percentage: f64) -> Result<(), String> {
     );
     let pushed = h.push_raw(ALICE, body.as_bytes()).await;
     if pushed.status != 200 {
-        return Err(format!("{}: push of {percentage:?} answered {}", target.name, pushed.status));
+        return Err(format!(
+            "{}: push of {percentage:?} answered {}",
+            target.name, pushed.status
+        ));
     }
     let response = h
         .http
         .get(h.url(&h.dialect.pull_path(BOOK)))
         .header("accept", protocol::KOSYNC_ACCEPT)
         .header(protocol::HEADER_AUTH_USER, ALICE.0)
-        .header(protocol::HEADER_AUTH_KEY, protocol::key_for_password(ALICE.1))
+        .header(
+            protocol::HEADER_AUTH_KEY,
+            protocol::key_for_password(ALICE.1),
+        )
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -102,7 +108,12 @@ async fn round_trip(target: &Target, percentage: f64) -> Result<(), String> {
             target.name
         ));
     }
-    let journal = h.server.admin().journal().await.map_err(|e| e.to_string())?;
+    let journal = h
+        .server
+        .admin()
+        .journal()
+        .await
+        .map_err(|e| e.to_string())?;
     let recorded = journal
         .iter()
         .rev()
@@ -148,7 +159,12 @@ fn s_pull_1_any_finite_percentage_reads_back_bit_for_bit_in_both_dialects_and_st
 #[tokio::test]
 async fn s_pull_1_the_values_that_used_to_change_read_back_exactly() {
     for target in float_targets().await {
-        for p in [-0.0, 0.999_999_999_999_999_9, 0.942_450_283_777_050_3, 5e-324] {
+        for p in [
+            -0.0,
+            0.999_999_999_999_999_9,
+            0.942_450_283_777_050_3,
+            5e-324,
+        ] {
             round_trip(&target, p).await.unwrap();
         }
     }
@@ -206,7 +222,8 @@ async fn a_complete_request_then_a_write_shutdown_is_always_answered() {
             .unwrap();
         let auth = half_closed_exchange(&h.base, auth_head(dialect).as_bytes()).await;
         assert!(auth.starts_with("HTTP/1.1 200"), "{dialect} auth: {auth:?}");
-        let push = half_closed_exchange(&h.base, push_request(dialect, "half-closed").as_bytes()).await;
+        let push =
+            half_closed_exchange(&h.base, push_request(dialect, "half-closed").as_bytes()).await;
         assert!(push.starts_with("HTTP/1.1 200"), "{dialect} push: {push:?}");
         h.server.admin().clear_faults().await.unwrap();
         assert_eq!(
@@ -217,7 +234,10 @@ async fn a_complete_request_then_a_write_shutdown_is_always_answered() {
         // And without any delay, many times over.
         for i in 0..20 {
             let answer = half_closed_exchange(&h.base, auth_head(dialect).as_bytes()).await;
-            assert!(answer.starts_with("HTTP/1.1 200"), "{dialect} try {i}: {answer:?}");
+            assert!(
+                answer.starts_with("HTTP/1.1 200"),
+                "{dialect} try {i}: {answer:?}"
+            );
         }
     }
 }
@@ -304,7 +324,10 @@ async fn hostile_put(h: &Harness, i: usize) {
         .http
         .put(h.url("/nowhere"))
         .header("x-big", "h".repeat(60_000))
-        .body(format!("{i:05}{}", "b".repeat(protocol::MAX_BODY_BYTES - 5)))
+        .body(format!(
+            "{i:05}{}",
+            "b".repeat(protocol::MAX_BODY_BYTES - 5)
+        ))
         .send()
         .await
         .expect("an answer");
@@ -339,7 +362,10 @@ async fn large_headers_and_bodies_are_truncated_in_the_journal_and_say_so() {
     // An ordinary request is kept whole and carries no marker.
     let ordinary = &journal[1];
     assert_eq!(ordinary["path"], json!(Dialect::BookLore.auth_path()));
-    assert!(ordinary.get("truncated").is_none_or(Value::is_null), "{ordinary}");
+    assert!(
+        ordinary.get("truncated").is_none_or(Value::is_null),
+        "{ordinary}"
+    );
 }
 
 #[tokio::test]
@@ -428,11 +454,16 @@ async fn stalled_clients_past_the_descriptor_limit_do_not_lock_others_out() {
     let answer = client
         .get(format!("{url}{}", Dialect::BookLore.auth_path()))
         .header(protocol::HEADER_AUTH_USER, "demo")
-        .header(protocol::HEADER_AUTH_KEY, protocol::key_for_password("demo"))
+        .header(
+            protocol::HEADER_AUTH_KEY,
+            protocol::key_for_password("demo"),
+        )
         .send()
         .await;
     assert_eq!(
-        answer.map(|a| a.status().as_u16()).map_err(|e| e.to_string()),
+        answer
+            .map(|a| a.status().as_u16())
+            .map_err(|e| e.to_string()),
         Ok(200),
         "a well-behaved client is answered while {} stalled ones wait",
         stalled.len()
@@ -476,7 +507,10 @@ async fn auth_at(base: &str, dialect: Dialect, name: &str, password: &str) -> u1
             protocol::HEADER_AUTH_USER,
             reqwest::header::HeaderValue::from_bytes(name.as_bytes()).expect("sendable bytes"),
         )
-        .header(protocol::HEADER_AUTH_KEY, protocol::key_for_password(password))
+        .header(
+            protocol::HEADER_AUTH_KEY,
+            protocol::key_for_password(password),
+        )
         .send()
         .await
         .expect("an answer")
@@ -501,7 +535,14 @@ async fn k_reg_names_beyond_ascii_register_and_sign_in() {
 #[tokio::test]
 async fn k_reg_names_no_client_can_send_are_refused_with_2003() {
     let h = kosync().await;
-    for name in ["alice ", " alice", "\talice", "al\u{0}ice", "al\nice", "al\u{7f}ice"] {
+    for name in [
+        "alice ",
+        " alice",
+        "\talice",
+        "al\u{0}ice",
+        "al\nice",
+        "al\u{7f}ice",
+    ] {
         let created = h.create(name, "pw").await;
         assert_eq!(
             (created.status, created.body["code"].clone()),
@@ -561,13 +602,21 @@ async fn adding_a_book_in_any_document_mode_is_refused_saying_why() {
         )
         .await;
     assert_eq!(a.status, 409, "{}", a.body);
-    assert!(a.body["error"].as_str().unwrap_or_default().contains("--books"), "{}", a.body);
+    assert!(
+        a.body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--books"),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]
 async fn every_fault_route_answers_the_list() {
     let h = booklore().await;
-    let admin = |m: reqwest::Method, body: Option<Vec<u8>>| h.send(m, "/__admin/faults", None, body);
+    let admin =
+        |m: reqwest::Method, body: Option<Vec<u8>>| h.send(m, "/__admin/faults", None, body);
     let added = admin(
         reqwest::Method::POST,
         Some(br#"{"status":500,"times":1}"#.to_vec()),
@@ -603,11 +652,19 @@ async fn kosync_only_flags_are_refused_in_the_booklore_dialect() {
     for flag in ["--strict-accept", "--no-registration"] {
         let (code, stderr) = serve_exit(&[flag]).await;
         assert_eq!(code, Some(2), "{flag}: {stderr}");
-        assert!(stderr.contains(flag) && stderr.contains("kosync"), "{stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains("kosync"),
+            "{stderr}"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) =
-        serve_exit(&["--dialect", "kosync", "--books", dir.path().to_str().unwrap()]).await;
+    let (code, stderr) = serve_exit(&[
+        "--dialect",
+        "kosync",
+        "--books",
+        dir.path().to_str().unwrap(),
+    ])
+    .await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--books"), "{stderr}");
 }
@@ -651,7 +708,9 @@ async fn users_and_books_added_at_run_time_survive_a_restart_with_data() {
         let h = start(with_data(Dialect::BookLore)).await;
         let admin = h.server.admin();
         admin
-            .add_user(&kosync_contract::server::UserSpec::with_password("erin", "erin-pw"))
+            .add_user(&kosync_contract::server::UserSpec::with_password(
+                "erin", "erin-pw",
+            ))
             .await
             .unwrap();
         admin.add_book(stranger).await.unwrap();
@@ -660,7 +719,9 @@ async fn users_and_books_added_at_run_time_survive_a_restart_with_data() {
     {
         let h = start(with_data(Dialect::BookLore)).await;
         assert_eq!(h.auth(Some(("erin", "erin-pw"))).await.status, 200);
-        let pushed = h.push(("erin", "erin-pw"), &push_body(stranger, 0.5, "p")).await;
+        let pushed = h
+            .push(("erin", "erin-pw"), &push_body(stranger, 0.5, "p"))
+            .await;
         assert_eq!(pushed.status, 200, "the added book is still in the library");
         h.server.shutdown().await;
     }
