@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
@@ -17,7 +16,7 @@ use super::{
     start, user_name_problem, BookPolicy, Defect, ServerConfig, UserSpec, DEFAULT_JOURNAL_BYTES,
     DEFAULT_JOURNAL_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT,
 };
-use crate::exit;
+use crate::exit::Outcome;
 use crate::protocol::{self, routes, Dialect};
 
 /// The user created when no `--user` is given.
@@ -224,13 +223,13 @@ pub fn hash_library(dir: &Path) -> Result<(BTreeSet<String>, Vec<String>), Strin
     Ok((books, warnings))
 }
 
-fn fail(message: &str) -> ExitCode {
+fn fail(message: &str) -> Outcome {
     eprintln!("kosync-contract serve: {message}");
-    ExitCode::from(exit::HARNESS_ERROR)
+    Outcome::HarnessError
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> Outcome {
     let mut config = ServerConfig::new(args.dialect);
     config.bind = args.bind;
     config.data = args.data.clone();
@@ -317,7 +316,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let _ = stdout.flush();
         stop.await;
         server.shutdown().await;
-        ExitCode::SUCCESS
+        Outcome::SUCCESS
     })
 }
 
