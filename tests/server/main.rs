@@ -4,8 +4,8 @@
 //! stateful server property. One test binary (one link) for the whole area.
 
 mod detect_server;
-mod server_abuse;
 mod detect_server_wiremock;
+mod server_abuse;
 mod server_admin;
 mod server_booklore;
 mod server_cli;
