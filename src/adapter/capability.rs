@@ -333,7 +333,7 @@ mod tests {
         }
         let caps: Capabilities = serde_json::from_value(json!(["rating", "push_now"])).unwrap();
         assert_eq!(
-            serde_json::to_value(&caps).unwrap(),
+            serde_json::to_value(caps).unwrap(),
             json!(["rating", "push_now"])
         );
         assert!(serde_json::from_value::<Capabilities>(json!(["ratings"])).is_err());

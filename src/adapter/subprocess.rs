@@ -533,7 +533,7 @@ impl ClientDriver for SubprocessDriver {
             };
             if let Some(session) = self.session.as_mut() {
                 session.version = protocol;
-                session.capabilities = capabilities.clone();
+                session.capabilities = capabilities;
             }
             Ok(capabilities)
         })
