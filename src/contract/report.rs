@@ -442,6 +442,13 @@ impl Report {
             }
         }
         let s = self.summary;
+        // Only runs with a client that lacks something have these; other
+        // runs keep the summary line they always had.
+        let not_applicable = if s.not_applicable > 0 {
+            format!("{} not applicable, ", s.not_applicable)
+        } else {
+            String::new()
+        };
         let verdict = match self.outcome() {
             Outcome::Conformant => "conformant",
             Outcome::Violation => "NOT conformant",
@@ -449,8 +456,8 @@ impl Report {
         };
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} skipped, {} not applicable, {} errors: {verdict}",
-            s.passed, s.failed, s.skipped, s.not_applicable, s.error
+            "\n{} passed, {} failed, {} skipped, {}{} errors: {verdict}",
+            s.passed, s.failed, s.skipped, not_applicable, s.error
         );
         let failed = self.failed_rules();
         if !failed.is_empty() {
