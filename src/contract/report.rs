@@ -380,7 +380,7 @@ impl Report {
                 Status::Failed if r.level.gates() => "error",
                 Status::Failed => "warning",
                 Status::Error | Status::Pending => "error",
-                Status::Passed | Status::Skipped => continue,
+                Status::Passed | Status::Skipped | Status::NotApplicable => continue,
             };
             let mut properties: Vec<String> = Vec::new();
             if let Some((file, line)) = r.location.as_deref().and_then(|l| l.rsplit_once(':')) {
