@@ -18,7 +18,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Effect, Event, QueueCounts, Settings};
+use crate::model::{Decision, Effect, Event, QueueCounts, Settings};
 
 /// Who the client is and where its server is, given once at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,10 @@ pub struct Observation {
     /// the counts. `None` when the client reported none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The rules the reference model decided for this event (its in-process
+    /// driver fills it; not part of the adapter protocol, so never sent).
+    #[serde(skip)]
+    pub decisions: Vec<Decision>,
 }
 
 /// Why a driver could not do its job (the harness exits 2 on these).

@@ -1,8 +1,8 @@
 //! The client state machine: one [`Client`], one `match` over [`Event`].
 //!
 //! Every rule of the module doc's "Behaviour" list is a match arm or a small
-//! helper below it, with the rule id beside it. Mutants (test-only) branch at
-//! exactly those places.
+//! helper below it, with the rule id beside it; each records the
+//! [`Decision`] it takes. Where clients differ the code asks the [`Policy`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -11,10 +11,14 @@ use crate::protocol::{
     self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER, JSON_CONTENT_TYPE, KOSYNC_ACCEPT,
 };
 
-use super::profile::{LocalProgress, NotFoundPolicy, Profile, RemoteProgress};
+use super::decision::{governs, Decision, Handled, Outcome};
+use super::profile::{
+    EarlyPageUpload, FailedUpload, LocalProgress, NotFoundPolicy, Policy, Profile, QueueOrder,
+    RemoteProgress,
+};
 use super::{
-    ConflictStrategy, Direction, Effect, Event, HttpOutcome, HttpRequest, Mutant, NoticeLevel,
-    Position, QueueCounts, RequestId, Settings, SettingsPatch, DEBOUNCE_SECONDS,
+    valid_pages_per_sync, ConflictStrategy, Direction, Effect, Event, HttpOutcome, HttpRequest,
+    NoticeLevel, Position, QueueCounts, RequestId, Settings, SettingsPatch,
 };
 
 /// Who the client is and which server routes it uses; fixed for a session.
@@ -65,8 +69,8 @@ pub struct Snapshot {
     pub device_id: String,
 }
 
-/// What made an upload run start; decides debouncing (C-PUSH-6/7) and
-/// whether Manual only lets it through (C-MAN-2/3).
+/// What made an upload run start; decides debouncing (C-PUSH-6/7), whether
+/// Manual only lets it through (C-MAN-2/3) and which rule its pushes follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trigger {
     Open,
@@ -74,6 +78,13 @@ enum Trigger {
     Page,
     Rating,
     SyncPendingNow,
+}
+
+/// What made a pull go out (C-PULL-1/2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PullTrigger {
+    Open,
+    Resume,
 }
 
 /// The book on screen.
@@ -98,13 +109,21 @@ struct Queued {
 /// The single upload run that may be going on (C-PUSH-8).
 #[derive(Debug, Clone)]
 struct UploadRun {
+    trigger: Trigger,
     /// Started or joined by Sync Pending Now: allowed in Manual only (C-MAN-3).
     manual: bool,
     /// Whether its first PUT went out.
     started: bool,
-    /// The PUT awaiting its answer, with the queued item it carries
-    /// (`None`: a re-send of an accepted item, mutant `ResendsSynced` only).
-    in_flight: Option<(RequestId, Option<u64>)>,
+    /// The PUT awaiting its answer, with the sequence number of the item it carries.
+    in_flight: Option<(RequestId, u64)>,
+}
+
+/// Work the client scheduled for later virtual time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timer {
+    /// A page upload postponed to the end of the debounce window
+    /// ([`EarlyPageUpload::Delayed`]).
+    PageUpload,
 }
 
 /// A prompt on screen (C-CONF-4).
@@ -119,16 +138,13 @@ struct OpenPrompt {
 pub struct Client {
     config: ClientConfig,
     settings: Settings,
-    profile: Profile,
-    mutant: Option<Mutant>,
+    policy: Policy,
     /// Virtual now: `clock_start` plus every `TimePassed`.
     now: i64,
     wifi: bool,
     book: Option<OpenBook>,
     pending: Vec<Queued>,
     synced: usize,
-    /// The last accepted snapshot (mutant `ResendsSynced` only).
-    last_synced: Option<Snapshot>,
     next_seq: u64,
     next_request: RequestId,
     /// Pulls awaiting their answer, with the document each asked for.
@@ -136,49 +152,43 @@ pub struct Client {
     run: Option<UploadRun>,
     /// When the last PUT was sent (C-PUSH-6: "25 seconds minimum between pushes").
     last_push_at: Option<i64>,
-    /// A page upload was skipped by the debounce (mutant `DebounceDelays` only).
-    skipped_page_upload: bool,
+    /// A page-triggered upload was held back by the debounce and no run has
+    /// started since (C-PUSH-7: it is not sent late).
+    held_back: bool,
+    /// Scheduled work, by due time.
+    timers: Vec<(i64, Timer)>,
     prompt: Option<OpenPrompt>,
+    /// Decisions of the event being handled.
+    decisions: Vec<Decision>,
 }
 
 impl Client {
-    /// A fresh client: empty queue, no book open, Wi-Fi disconnected.
+    /// A fresh client of `profile`: empty queue, no book open, Wi-Fi disconnected.
     pub fn new(config: ClientConfig, settings: Settings, profile: Profile) -> Client {
+        Client::with_policy(config, settings, profile.policy())
+    }
+
+    /// A fresh client following `policy` (a profile's, or one with an answer changed).
+    pub fn with_policy(config: ClientConfig, settings: Settings, policy: Policy) -> Client {
         Client {
             now: config.clock_start,
             config,
             settings,
-            profile,
-            mutant: None,
+            policy,
             wifi: false,
             book: None,
             pending: Vec::new(),
             synced: 0,
-            last_synced: None,
             next_seq: 0,
             next_request: 1,
             pulls: Vec::new(),
             run: None,
             last_push_at: None,
-            skipped_page_upload: false,
+            held_back: false,
+            timers: Vec::new(),
             prompt: None,
+            decisions: Vec::new(),
         }
-    }
-
-    /// The same client with one rule broken, for detection tests.
-    #[doc(hidden)]
-    pub fn with_mutant(mut self, mutant: Mutant) -> Client {
-        self.mutant = Some(mutant);
-        let s = &mut self.settings;
-        // WrongNewerDefault / WrongOlderDefault: the client ships other defaults,
-        // so the start-up values the harness gave are replaced.
-        if mutant == Mutant::WrongNewerDefault && s.newer_strategy == ConflictStrategy::Prompt {
-            s.newer_strategy = ConflictStrategy::Silently;
-        }
-        if mutant == Mutant::WrongOlderDefault && s.older_strategy == ConflictStrategy::Disable {
-            s.older_strategy = ConflictStrategy::Silently;
-        }
-        self
     }
 
     /// Pending and synced progress counts (C-Q-5).
@@ -191,15 +201,22 @@ impl Client {
 
     /// The queue summary as shown to the user, e.g. `4P` (C-Q-4).
     pub fn queue_summary(&self) -> String {
-        if self.is(Mutant::QueueSummaryWrongLetter) {
-            return format!("{}S", self.pending.len());
-        }
         self.queue().summary()
     }
 
     /// The current settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The identity and routes the client was started with.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Whether Wi-Fi is connected.
+    pub fn wifi(&self) -> bool {
+        self.wifi
     }
 
     /// The open book and where the reader is in it.
@@ -226,66 +243,82 @@ impl Client {
 
     /// The profile this client plays.
     pub fn profile(&self) -> Profile {
-        self.profile
+        self.policy.profile
+    }
+
+    /// The answers this client follows where clients differ.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Feed one event; returns what the client does in answer, in order.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        self.step(event).effects
+    }
+
+    /// Feed one event; returns what the client does in answer, in order, and
+    /// the decisions behind it.
+    pub fn step(&mut self, event: Event) -> Handled {
         let mut out = Vec::new();
+        let manual = matches!(event, Event::SyncPendingNow);
+        self.on_event(event, &mut out);
+        self.standing_rules(manual);
+        Handled {
+            effects: out,
+            decisions: std::mem::take(&mut self.decisions),
+        }
+    }
+
+    fn on_event(&mut self, event: Event, out: &mut Vec<Effect>) {
         match event {
             // C-PUSH-2: another open book is closed first (its snapshot is queued
-            // but uploaded after the pull, C-PULL-7). C-EN-2: disabled, the book
-            // opens but nothing is pulled or queued. C-PULL-1/3/4, C-MAN-4: pull
+            // but uploaded after the pull, C-PULL-7). C-PULL-1/3/4, C-MAN-4: pull
             // if enabled, Wi-Fi up, pull_on_open, not Manual only. C-PUSH-1:
             // queue the open snapshot; C-PUSH-8: its upload (not debounced)
-            // waits for the pull's answer (C-PULL-7).
+            // waits for the pull's answer (C-PULL-7). C-EN-2: disabled, the book
+            // opens but nothing is pulled or queued.
             Event::BookOpened { document, position } => {
-                self.shelve_book(&mut out);
+                self.shelve_book(out);
                 self.book = Some(OpenBook {
                     document,
                     position,
                     changed_at: self.now,
                     turns: 0,
                 });
-                let toggle = self.settings.pull_on_open || self.is(Mutant::PullOnOpenIgnoresToggle);
-                if self.pull_allowed(toggle) && !self.is(Mutant::NoPullOnOpen) {
-                    self.send_pull(&mut out);
+                self.pull(PullTrigger::Open, out);
+                if self.policy.open_snapshot {
+                    self.queue_snapshot("C-PUSH-1", None, out);
                 }
-                if self.queueing_on() && !self.is(Mutant::NoOpenSnapshot) {
-                    self.queue_snapshot(None, &mut out);
-                }
-                self.trigger_upload(Trigger::Open, &mut out);
+                self.trigger_upload(Trigger::Open, out);
             }
             // C-PUSH-3/5: with a book open, the position moves; with periodic
             // updates on (and sync enabled) every `pages_per_sync`-th turn queues
             // a snapshot and restarts the count, and its upload is debounced
             // (C-PUSH-6/7). Without a book the turn is ignored.
             Event::PageTurned { position } => {
-                let now = self.now;
-                let periodic =
-                    self.settings.periodic_updates || self.is(Mutant::PeriodicIgnoresToggle);
-                let counting = self.queueing_on() && periodic;
-                let every = if self.is(Mutant::PeriodicOffByOne) {
-                    self.settings.pages_per_sync.saturating_add(1)
-                } else {
-                    self.settings.pages_per_sync
-                };
-                let restart = !self.is(Mutant::CounterNeverRestarts);
+                let (now, enabled) = (self.now, self.settings.enabled);
+                let (periodic, every) = (
+                    self.settings.periodic_updates,
+                    self.settings.pages_per_sync,
+                );
                 let Some(book) = self.book.as_mut() else {
-                    return out;
+                    return;
                 };
                 book.position = position;
                 book.changed_at = now;
-                if !counting {
-                    return out;
-                }
-                book.turns = book.turns.saturating_add(1);
-                if book.turns >= every {
-                    if restart {
+                if !enabled {
+                    self.decide("C-EN-2", Outcome::Refused, governs::PENDING);
+                } else if !periodic {
+                    self.decide("C-PUSH-5", Outcome::Skipped, governs::PENDING);
+                } else {
+                    book.turns = book.turns.saturating_add(1);
+                    if book.turns >= every {
                         book.turns = 0;
+                        self.queue_snapshot("C-PUSH-3", None, out);
+                        self.trigger_upload(Trigger::Page, out);
+                    } else {
+                        self.decide("C-PUSH-3", Outcome::Skipped, governs::PENDING);
                     }
-                    self.queue_snapshot(None, &mut out);
-                    self.trigger_upload(Trigger::Page, &mut out);
                 }
             }
             // C-PUSH-2: closing queues a snapshot and uploads it (not debounced);
@@ -293,21 +326,16 @@ impl Client {
             // are ignored.
             Event::BookClosed => {
                 if self.book.is_some() {
-                    self.shelve_book(&mut out);
-                    self.trigger_upload(Trigger::Close, &mut out);
+                    self.shelve_book(out);
+                    self.trigger_upload(Trigger::Close, out);
                 }
             }
             // Suspending does nothing: no snapshot, no request.
             Event::Suspend => {}
             // C-PULL-2/3/4, C-MAN-4: resume pulls the open book's progress.
             Event::Resume => {
-                let toggle =
-                    self.settings.pull_on_resume || self.is(Mutant::PullOnResumeIgnoresToggle);
-                if self.book.is_some()
-                    && self.pull_allowed(toggle)
-                    && !self.is(Mutant::ResumeDoesNotPull)
-                {
-                    self.send_pull(&mut out);
+                if self.book.is_some() {
+                    self.pull(PullTrigger::Resume, out);
                 }
             }
             // Wi-Fi coming up starts nothing by itself (C-PUSH-8 waits for the
@@ -318,118 +346,132 @@ impl Client {
             // C-RATE-1/2: with set_read_on_rating, a rating of the open book
             // queues a snapshot at percentage 1.0 with the current marker, and
             // uploads it (not debounced). The local position does not change.
-            Event::RatingSubmitted { stars: _ } => {
-                let wanted =
-                    self.settings.set_read_on_rating || self.is(Mutant::RatingQueuesWhenOff);
-                if self.book.is_some()
-                    && self.queueing_on()
-                    && wanted
-                    && !self.is(Mutant::IgnoresReadOnRating)
-                {
-                    let read = if self.is(Mutant::RatingKeepsPercentage) {
-                        None
-                    } else {
-                        Some(1.0)
-                    };
-                    self.queue_snapshot(read, &mut out);
-                    self.trigger_upload(Trigger::Rating, &mut out);
+            Event::RatingSubmitted { stars: _ } if self.book.is_some() => {
+                if !self.settings.set_read_on_rating {
+                    self.decide("C-RATE-2", Outcome::Refused, governs::NOT_QUEUED);
+                } else if self.queue_snapshot("C-RATE-1", Some(1.0), out) {
+                    self.trigger_upload(Trigger::Rating, out);
                 }
             }
+            Event::RatingSubmitted { .. } => {}
             // C-Q-2, C-MAN-3: upload everything pending, Manual only or not.
             // C-EN-1: nothing while disabled. C-SAFE-5: nothing with Wi-Fi down,
             // the queue is kept.
             Event::SyncPendingNow => {
-                if self.is(Mutant::SyncPendingNowIgnored)
-                    || (self.settings.manual_only
-                        && self.is(Mutant::SyncPendingNowIgnoredInManualOnly))
-                {
-                    return out;
+                if !self.wifi {
+                    self.decide("C-SAFE-5", Outcome::Kept, governs::KEPT);
                 }
-                if !self.wifi && self.is(Mutant::OfflineSyncDropsQueue) && !self.pending.is_empty()
-                {
-                    self.pending.clear();
-                    out.push(Effect::QueueChanged(self.queue()));
-                }
-                self.trigger_upload(Trigger::SyncPendingNow, &mut out);
+                self.trigger_upload(Trigger::SyncPendingNow, out);
             }
             // C-CONF-4: accepting applies the proposed position, declining keeps
             // the local one. Without a prompt on screen the answer is ignored.
             Event::PromptAnswered { accept } => {
                 if let Some(prompt) = self.prompt.take() {
-                    if accept != self.is(Mutant::DeclineApplies) {
-                        self.apply(prompt.document, prompt.proposed, &mut out);
+                    if accept {
+                        self.decide("C-CONF-4", Outcome::Applied, governs::PROMPTS);
+                        self.apply(prompt.document, prompt.proposed, out);
+                    } else {
+                        self.decide("C-CONF-4", Outcome::Refused, governs::PROMPTS);
                     }
                 }
             }
-            // Virtual time; no timer fires in this profile (C-PUSH-7).
+            // Virtual time; timers fall due in order, each at its own time.
             Event::TimePassed { seconds } => {
-                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-                self.now = self.now.saturating_add(seconds);
-                if self.is(Mutant::DebounceDelays) && self.skipped_page_upload && !self.debounced()
-                {
-                    self.skipped_page_upload = false;
-                    self.trigger_upload(Trigger::Page, &mut out);
+                let end = self
+                    .now
+                    .saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
+                self.run_timers(end, out);
+                self.now = end;
+                // C-PUSH-7: a page upload held back by the debounce is not sent
+                // once the window is over; it waits for the next upload.
+                if self.held_back && !self.debounced() && !self.pending.is_empty() {
+                    self.decide("C-PUSH-7", Outcome::Skipped, governs::UPLOADS);
                 }
             }
             // C-PUSH-4: pages_per_sync below 1 is refused, the rest applies.
             // A change starts nothing by itself.
-            Event::SettingsChanged { patch } => self.change_settings(patch, &mut out),
+            Event::SettingsChanged { patch } => self.change_settings(patch, out),
             Event::HttpCompleted { id, outcome } => {
                 if let Some(at) = self.pulls.iter().position(|(pull, _)| *pull == id) {
                     let (_, document) = self.pulls.swap_remove(at);
-                    self.on_pull_answer(document, outcome, &mut out);
+                    self.on_pull_answer(document, outcome, out);
                     // C-PULL-7: a run waiting for the pull goes on.
-                    self.continue_run(&mut out);
+                    self.continue_run(out);
                 } else if self
                     .run
                     .as_ref()
                     .and_then(|r| r.in_flight)
                     .is_some_and(|(put, _)| put == id)
                 {
-                    self.on_upload_answer(outcome, &mut out);
+                    self.on_upload_answer(outcome, out);
                 }
                 // An answer to a request this client never sent is ignored.
             }
         }
-        out
     }
 
-    fn is(&self, mutant: Mutant) -> bool {
-        self.mutant == Some(mutant)
+    fn decide(&mut self, rule: &'static str, outcome: Outcome, on: &'static [super::Aspect]) {
+        let decision = Decision::new(rule, outcome, on);
+        if !self.decisions.contains(&decision) {
+            self.decisions.push(decision);
+        }
     }
 
-    /// C-EN-2: whether snapshots are queued at all.
-    fn queueing_on(&self) -> bool {
-        if self.settings.manual_only && self.is(Mutant::ManualOnlyDropsSnapshots) {
-            return false;
+    /// Rules that hold whatever the event: what may not be sent at all in
+    /// the state the event left (C-EN-1, C-PULL-3, C-SAFE-4, C-MAN-2/4).
+    fn standing_rules(&mut self, manual_event: bool) {
+        if !self.settings.enabled {
+            self.decide("C-EN-1", Outcome::Refused, governs::SENDING);
         }
-        if !self.wifi && self.is(Mutant::SnapshotDroppedWhenOffline) {
-            return false;
+        if !self.wifi {
+            self.decide("C-PULL-3", Outcome::Refused, governs::PULLS);
+            self.decide("C-SAFE-4", Outcome::Refused, governs::SENDING);
         }
-        self.settings.enabled
-            || self.is(Mutant::PushesWhenDisabled)
-            || self.is(Mutant::QueuesWhenDisabled)
+        if self.settings.manual_only {
+            self.decide("C-MAN-4", Outcome::Refused, governs::PULLS);
+            let manual_run = manual_event || self.run.as_ref().is_some_and(|r| r.manual);
+            if !manual_run {
+                self.decide("C-MAN-2", Outcome::Refused, governs::UPLOADS);
+            }
+        }
     }
 
     /// C-EN-1, C-SAFE-4, C-MAN-2/3: whether an upload may send now.
     fn upload_allowed(&self, manual: bool) -> bool {
-        (self.settings.enabled || self.is(Mutant::PushesWhenDisabled))
-            && (self.wifi || self.is(Mutant::SendsWithWifiOff))
-            && (manual || !self.settings.manual_only || self.is(Mutant::UploadsInManualOnly))
-    }
-
-    /// C-EN-1, C-PULL-3, C-PULL-4 (`toggle`), C-MAN-4: whether a pull may be sent now.
-    fn pull_allowed(&self, toggle: bool) -> bool {
-        toggle
-            && (self.settings.enabled || self.is(Mutant::PullsWhenDisabled))
-            && (self.wifi || self.is(Mutant::PullsWithWifiOff))
-            && (!self.settings.manual_only || self.is(Mutant::PullsInManualOnly))
+        self.settings.enabled && self.wifi && (manual || !self.settings.manual_only)
     }
 
     /// C-PUSH-6: less than the debounce window since the last push went out.
     fn debounced(&self) -> bool {
+        let window = i64::try_from(self.policy.debounce_seconds).unwrap_or(i64::MAX);
         self.last_push_at
-            .is_some_and(|start| self.now.saturating_sub(start) < DEBOUNCE_SECONDS as i64)
+            .is_some_and(|start| self.now.saturating_sub(start) < window)
+    }
+
+    /// C-PULL-1/2 (on), C-PULL-4 (toggle off), C-EN-1, C-PULL-3, C-MAN-4:
+    /// pull the open book's progress if every condition holds.
+    fn pull(&mut self, trigger: PullTrigger, out: &mut Vec<Effect>) {
+        let (rule, toggle) = match trigger {
+            PullTrigger::Open => ("C-PULL-1", self.settings.pull_on_open),
+            PullTrigger::Resume => ("C-PULL-2", self.settings.pull_on_resume),
+        };
+        let refusals = [
+            (!toggle, "C-PULL-4"),
+            (!self.settings.enabled, "C-EN-1"),
+            (!self.wifi, "C-PULL-3"),
+            (self.settings.manual_only, "C-MAN-4"),
+        ];
+        let mut refused = false;
+        for (applies, id) in refusals {
+            if applies {
+                self.decide(id, Outcome::Refused, governs::PULLS);
+                refused = true;
+            }
+        }
+        if !refused {
+            self.decide(rule, Outcome::Pulled, governs::PULLS);
+            self.send_pull(out);
+        }
     }
 
     /// Close the open book, if any: queue its close snapshot (C-PUSH-2) and
@@ -438,18 +480,29 @@ impl Client {
         if self.book.is_none() {
             return;
         }
-        if self.queueing_on() && !self.is(Mutant::NoCloseSnapshot) {
-            self.queue_snapshot(None, out);
+        if self.policy.close_snapshot {
+            self.queue_snapshot("C-PUSH-2", None, out);
         }
         self.book = None;
         self.prompt = None;
     }
 
     /// C-Q-1: queue a snapshot of the open book (at `percentage` if given,
-    /// else where the reader is), stamped with virtual now.
-    fn queue_snapshot(&mut self, percentage: Option<f64>, out: &mut Vec<Effect>) {
+    /// else where the reader is), stamped with virtual now, for the trigger
+    /// rule `rule`. C-EN-2: nothing while sync is disabled. Returns whether
+    /// a snapshot was queued.
+    fn queue_snapshot(
+        &mut self,
+        rule: &'static str,
+        percentage: Option<f64>,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        if !self.settings.enabled {
+            self.decide("C-EN-2", Outcome::Refused, governs::PENDING);
+            return false;
+        }
         let Some(book) = &self.book else {
-            return;
+            return false;
         };
         let snapshot = Snapshot {
             document: book.document.clone(),
@@ -464,28 +517,54 @@ impl Client {
             seq: self.next_seq,
             snapshot,
         });
+        let on = if percentage.is_some() {
+            governs::PENDING_AND_CONTENT
+        } else {
+            governs::PENDING
+        };
+        self.decide(rule, Outcome::Queued, on);
+        self.decide("C-Q-1", Outcome::Queued, governs::PENDING);
+        if self.settings.manual_only {
+            self.decide("C-MAN-1", Outcome::Queued, governs::PENDING);
+        }
         out.push(Effect::QueueChanged(self.queue()));
+        true
     }
 
     /// C-PUSH-8: start an upload run, or fold the trigger into the one going on.
     fn trigger_upload(&mut self, trigger: Trigger, out: &mut Vec<Effect>) {
         let manual = trigger == Trigger::SyncPendingNow;
-        if self.is(Mutant::NoAutoUpload) && !manual {
-            return;
-        }
         if let Some(run) = self.run.as_mut() {
-            run.manual |= manual;
+            if manual && !run.manual {
+                run.manual = true;
+                run.trigger = trigger;
+            }
             return;
         }
         if !self.upload_allowed(manual) {
+            // Offline, an automatic trigger leaves its snapshot waiting (C-PUSH-8);
+            // disabled or Manual only are standing rules.
+            if self.settings.enabled && !self.wifi && !manual && !self.settings.manual_only {
+                self.decide("C-PUSH-8", Outcome::Kept, governs::UPLOADS);
+            }
             return;
         }
-        // C-PUSH-6/7: a page-triggered run inside the window is skipped.
-        if trigger == Trigger::Page && self.debounced() && !self.is(Mutant::NoDebounce) {
-            self.skipped_page_upload = true;
+        // C-PUSH-6/7: a page-triggered run inside the window is held back.
+        if trigger == Trigger::Page && self.debounced() {
+            self.held_back = true;
+            self.decide("C-PUSH-6", Outcome::Debounced, governs::UPLOADS);
+            self.decide("C-PUSH-7", Outcome::Debounced, governs::UPLOADS);
+            if self.policy.early_page_upload == EarlyPageUpload::Delayed {
+                let window = i64::try_from(self.policy.debounce_seconds).unwrap_or(i64::MAX);
+                let due = self.last_push_at.unwrap_or(self.now).saturating_add(window);
+                if !self.timers.contains(&(due, Timer::PageUpload)) {
+                    self.timers.push((due, Timer::PageUpload));
+                }
+            }
             return;
         }
         self.run = Some(UploadRun {
+            trigger,
             manual,
             started: false,
             in_flight: None,
@@ -508,36 +587,42 @@ impl Client {
             return;
         }
         // C-PULL-7: no upload while a pull is unanswered.
-        if !self.pulls.is_empty() && !self.is(Mutant::UploadBeforePull) {
+        if self.policy.pull_first && !self.pulls.is_empty() {
+            self.decide("C-PULL-7", Outcome::Waited, governs::WAIT_FOR_PULL);
             return;
         }
         // C-SAFE-2: queue order (oldest first).
-        let next = if self.is(Mutant::OlderSnapshotAfterNewer) {
-            self.pending.last()
-        } else {
-            self.pending.first()
+        let next = match self.policy.queue_order {
+            QueueOrder::OldestFirst => self.pending.first(),
+            QueueOrder::NewestFirst => self.pending.last(),
         };
         let Some(next) = next else {
             self.run = None;
             return;
         };
         let (seq, snapshot) = (next.seq, next.snapshot.clone());
-        let first = !run.started;
+        let (first, trigger) = (!run.started, run.trigger);
         if first {
-            self.skipped_page_upload = false;
+            self.held_back = false;
+            // C-SAFE-3: what was accepted before is not part of this run.
+            if self.synced > 0 {
+                self.decide("C-SAFE-3", Outcome::Refused, governs::UPLOADS);
+            }
         }
-        let resend = match (&self.last_synced, first && self.is(Mutant::ResendsSynced)) {
-            (Some(old), true) => Some(old.clone()),
-            _ => None,
-        };
-        let (snapshot, carried) = match resend {
-            Some(old) => (old, None),
-            None => (snapshot, Some(seq)),
-        };
+        match trigger {
+            Trigger::SyncPendingNow => {
+                self.decide("C-Q-2", Outcome::Uploaded, governs::UPLOADS);
+                if self.settings.manual_only {
+                    self.decide("C-MAN-3", Outcome::Uploaded, governs::UPLOADS);
+                }
+            }
+            _ => self.decide("C-PUSH-8", Outcome::Uploaded, governs::UPLOADS),
+        }
+        self.decide("C-SAFE-2", Outcome::Uploaded, governs::CONTENT);
         let id = self.send_push(&snapshot, out);
         if let Some(run) = self.run.as_mut() {
             run.started = true;
-            run.in_flight = Some((id, carried));
+            run.in_flight = Some((id, seq));
         }
     }
 
@@ -547,30 +632,37 @@ impl Client {
         let Some(run) = self.run.as_mut() else {
             return;
         };
-        let carried = run.in_flight.take().and_then(|(_, seq)| seq);
+        let carried = run.in_flight.take().map(|(_, seq)| seq);
         let accepted =
             matches!(outcome, HttpOutcome::Response { status, .. } if (200..300).contains(&status));
         let at = carried.and_then(|seq| self.pending.iter().position(|q| q.seq == seq));
         if accepted {
             if let Some(at) = at {
-                let done = self.pending.remove(at);
-                if !self.is(Mutant::SyncedNotCounted) {
-                    self.synced += 1;
-                }
-                self.last_synced = Some(done.snapshot);
+                self.pending.remove(at);
+                self.synced += 1;
+                self.decide("C-Q-5", Outcome::Synced, governs::ACCEPTED);
                 out.push(Effect::QueueChanged(self.queue()));
             }
             self.continue_run(out);
-        } else {
-            let unanswered = matches!(outcome, HttpOutcome::TransportError { .. });
-            let drop = self.is(Mutant::DropsFailedUpload)
-                || (unanswered && self.is(Mutant::DropsUnansweredUpload));
-            if let (Some(at), true) = (at, drop) {
+            return;
+        }
+        let unanswered = matches!(outcome, HttpOutcome::TransportError { .. });
+        let drop = match self.policy.failed_upload {
+            FailedUpload::Kept => false,
+            FailedUpload::Dropped => true,
+            FailedUpload::DroppedIfUnanswered => unanswered,
+        };
+        match at {
+            Some(at) if drop => {
                 self.pending.remove(at);
                 out.push(Effect::QueueChanged(self.queue()));
             }
-            self.run = None;
+            _ => {
+                self.decide("C-Q-3", Outcome::Kept, governs::PENDING);
+                self.decide("C-SAFE-1", Outcome::Kept, governs::PENDING);
+            }
         }
+        self.run = None;
     }
 
     /// C-PULL-5/6, C-CONF-*: what a pull's answer does. Ignored when the book
@@ -580,46 +672,29 @@ impl Client {
         if !still_open || !self.settings.enabled {
             return;
         }
-        let zero = || RemoteProgress {
-            position: Position {
-                percentage: 0.0,
-                progress: "0".to_string(),
-            },
-            timestamp: None,
-        };
-        let treat_failure_as_zero = self.is(Mutant::FailedPullTreatedAsZero);
         match outcome {
             HttpOutcome::Response { status: 200, body } => match parse_remote(&body) {
                 RemoteAnswer::Progress(remote) => self.reconcile(document, remote, out),
                 // A 200 without a numeric percentage: no remote progress.
                 RemoteAnswer::NoProgress => {}
-                // C-PULL-6: an ill-typed body changes nothing and says nothing.
+                // C-PULL-6: an ill-typed body changes nothing and asks nothing.
                 RemoteAnswer::Malformed => {
-                    if treat_failure_as_zero {
-                        self.reconcile(document, zero(), out);
-                    }
+                    self.decide("C-PULL-6", Outcome::Refused, governs::PROMPTS);
                 }
             },
             // C-PULL-5: no remote progress yet is normal.
-            HttpOutcome::Response { status: 404, .. } => {
-                if self.is(Mutant::NoticeOn404)
-                    || self.profile.not_found() == NotFoundPolicy::ShowError
-                {
-                    out.push(Effect::NoticeShown {
-                        level: NoticeLevel::Error,
-                        text: "No progress found on the server".to_string(),
-                    });
+            HttpOutcome::Response { status: 404, .. } => match self.policy.not_found {
+                NotFoundPolicy::Normal => {
+                    self.decide("C-PULL-5", Outcome::Refused, governs::SILENT);
                 }
-                if self.is(Mutant::PromptOn404) {
-                    let proposed = zero().position;
-                    self.show_prompt(document, Direction::Older, proposed, out);
-                }
-            }
-            // C-PULL-6: any other status or no answer: nothing, silently.
+                NotFoundPolicy::ShowError => out.push(Effect::NoticeShown {
+                    level: NoticeLevel::Error,
+                    text: "No progress found on the server".to_string(),
+                }),
+            },
+            // C-PULL-6: any other status or no answer: nothing changes, nothing is asked.
             HttpOutcome::Response { .. } | HttpOutcome::TransportError { .. } => {
-                if treat_failure_as_zero {
-                    self.reconcile(document, zero(), out);
-                }
+                self.decide("C-PULL-6", Outcome::Refused, governs::PROMPTS);
             }
         }
     }
@@ -633,38 +708,21 @@ impl Client {
             position: &book.position,
             changed_at: book.changed_at,
         };
-        let (direction, equal) = match self.profile.direction(local, &remote) {
-            Some(direction) => (direction, false),
-            None if self.is(Mutant::EqualPositionsPrompt) => (Direction::Newer, true),
-            None => return,
+        let Some(direction) = self.policy.direction(local, &remote) else {
+            self.decide("C-CONF-6", Outcome::Skipped, governs::PROMPTS);
+            return;
         };
-        let direction = match (direction, self.is(Mutant::DirectionSwapped)) {
-            (Direction::Newer, true) => Direction::Older,
-            (Direction::Older, true) => Direction::Newer,
-            (d, false) => d,
+        let (rule, strategy) = match direction {
+            Direction::Newer => ("C-CONF-1", self.settings.newer_strategy),
+            Direction::Older => ("C-CONF-2", self.settings.older_strategy),
         };
-        let mut strategy = match direction {
-            Direction::Newer => self.settings.newer_strategy,
-            Direction::Older => self.settings.older_strategy,
+        let (how, outcome) = match strategy {
+            ConflictStrategy::Silently => ("C-CONF-3", Outcome::Applied),
+            ConflictStrategy::Prompt => ("C-CONF-4", Outcome::Prompted),
+            ConflictStrategy::Disable => ("C-CONF-5", Outcome::Refused),
         };
-        if equal {
-            strategy = ConflictStrategy::Prompt;
-        }
-        strategy = match (strategy, self.mutant) {
-            (ConflictStrategy::Silently, Some(Mutant::SilentlyPrompts)) => ConflictStrategy::Prompt,
-            (ConflictStrategy::Prompt, Some(Mutant::PromptAppliesWithoutAsking)) => {
-                ConflictStrategy::Silently
-            }
-            (ConflictStrategy::Disable, Some(Mutant::DisableStillPrompts)) => {
-                ConflictStrategy::Prompt
-            }
-            (ConflictStrategy::Disable, Some(Mutant::OlderDirectionApplied))
-                if direction == Direction::Older =>
-            {
-                ConflictStrategy::Silently
-            }
-            (s, _) => s,
-        };
+        self.decide(rule, outcome, governs::PROMPTS);
+        self.decide(how, outcome, governs::PROMPTS);
         match strategy {
             ConflictStrategy::Silently => self.apply(document, remote.position, out),
             ConflictStrategy::Prompt => self.show_prompt(document, direction, remote.position, out),
@@ -699,49 +757,58 @@ impl Client {
         out.push(Effect::PositionApplied { document, position });
     }
 
-    fn change_settings(&mut self, patch: SettingsPatch, out: &mut Vec<Effect>) {
-        let accept_any = self.is(Mutant::AcceptsPagesBelowOne);
-        let s = &mut self.settings;
-        let pages_per_sync = patch.apply_all_but_pages(s);
-        if let Some(pages) = pages_per_sync {
-            let rejected = |reason: String| Effect::SettingsRejected {
-                field: "pages_per_sync".to_string(),
-                reason,
+    /// Run every timer due by `end`, in due order, the clock reading each one's due time.
+    fn run_timers(&mut self, end: i64, out: &mut Vec<Effect>) {
+        loop {
+            let due = self
+                .timers
+                .iter()
+                .enumerate()
+                .filter(|(_, (at, _))| *at <= end)
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(i, _)| i);
+            let Some(i) = due else {
+                return;
             };
-            if pages < 1 && !accept_any {
-                out.push(rejected(format!(
-                    "must be at least 1 page turn, got {pages}; keeping {}",
-                    s.pages_per_sync
-                )));
-            } else {
-                match u32::try_from(pages.max(0)) {
-                    Ok(n) => s.pages_per_sync = n,
-                    Err(_) => out.push(rejected(format!(
-                        "must be at most {}, got {pages}; keeping {}",
-                        u32::MAX,
-                        s.pages_per_sync
-                    ))),
+            let (at, timer) = self.timers.remove(i);
+            self.now = self.now.max(at);
+            match timer {
+                Timer::PageUpload => {
+                    if self.held_back {
+                        self.trigger_upload(Trigger::Page, out);
+                    }
                 }
             }
         }
     }
 
-    fn auth_headers(&self) -> Vec<(String, String)> {
-        let mut headers = Vec::with_capacity(4);
-        headers.push((HEADER_AUTH_USER.to_string(), self.config.user.clone()));
-        if !self.is(Mutant::MissingAuthKey) {
-            headers.push((HEADER_AUTH_KEY.to_string(), self.config.key.clone()));
+    /// C-PUSH-4: a valid `pages_per_sync` replaces the old one, an invalid one
+    /// is refused with the reason; every other field of the patch applies.
+    fn change_settings(&mut self, patch: SettingsPatch, out: &mut Vec<Effect>) {
+        let Some(pages) = patch.apply_all_but_pages(&mut self.settings) else {
+            return;
+        };
+        match valid_pages_per_sync(pages) {
+            Ok(n) => {
+                self.settings.pages_per_sync = n;
+                self.decide("C-PUSH-4", Outcome::Applied, governs::SETTINGS);
+            }
+            Err(reason) => {
+                self.decide("C-PUSH-4", Outcome::Rejected, governs::SETTINGS);
+                out.push(Effect::SettingsRejected {
+                    field: "pages_per_sync".to_string(),
+                    reason: format!("{reason}; keeping {}", self.settings.pages_per_sync),
+                });
+            }
         }
-        headers.push(("Accept".to_string(), KOSYNC_ACCEPT.to_string()));
-        headers
     }
 
-    fn wire_document(&self, document: &str) -> String {
-        if self.is(Mutant::DocumentUppercase) {
-            document.to_ascii_uppercase()
-        } else {
-            document.to_string()
-        }
+    fn auth_headers(&self) -> Vec<(String, String)> {
+        vec![
+            (HEADER_AUTH_USER.to_string(), self.config.user.clone()),
+            (HEADER_AUTH_KEY.to_string(), self.config.key.clone()),
+            ("Accept".to_string(), KOSYNC_ACCEPT.to_string()),
+        ]
     }
 
     fn next_request_id(&mut self) -> RequestId {
@@ -750,18 +817,16 @@ impl Client {
         id
     }
 
-    /// C-WIRE-1/4: `GET {prefix}/syncs/progress/{document}` for the open book.
+    /// C-WIRE-1/3/4: `GET {prefix}/syncs/progress/{document}` for the open book.
     fn send_pull(&mut self, out: &mut Vec<Effect>) {
         let Some(book) = &self.book else {
             return;
         };
         let document = book.document.clone();
-        let wire = self.wire_document(&document);
-        let path = if self.is(Mutant::WrongPullPath) {
-            format!("{}/{}", protocol::routes::PROGRESS, wire)
-        } else {
-            self.config.dialect.pull_path(&wire)
-        };
+        let path = self.config.dialect.pull_path(&document);
+        self.decide("C-WIRE-1", Outcome::Pulled, governs::PATH);
+        self.decide("C-WIRE-3", Outcome::Pulled, governs::DOCUMENT);
+        self.decide("C-WIRE-4", Outcome::Pulled, governs::AUTH);
         let id = self.next_request_id();
         self.pulls.push((id, document));
         out.push(Effect::Http(HttpRequest {
@@ -773,24 +838,22 @@ impl Client {
         }));
     }
 
-    /// C-WIRE-2/4/5: `PUT {prefix}/syncs/progress` with the snapshot's six fields.
+    /// C-WIRE-2..5: `PUT {prefix}/syncs/progress` with the snapshot's six fields.
     fn send_push(&mut self, snapshot: &Snapshot, out: &mut Vec<Effect>) -> RequestId {
-        let path = if self.is(Mutant::WrongPushPath) {
-            protocol::routes::PROGRESS.to_string()
-        } else {
-            self.config.dialect.push_path()
-        };
         let mut body = json!({
-            "document": self.wire_document(&snapshot.document),
+            "document": snapshot.document,
             "percentage": snapshot.percentage,
             "progress": snapshot.progress,
             "device": snapshot.device,
             "device_id": snapshot.device_id,
         });
-        if self.profile.push_carries_timestamp() && !self.is(Mutant::PushOmitsTimestamp) {
-            let millis = self.is(Mutant::TimestampInMilliseconds);
-            body["timestamp"] = json!(snapshot.timestamp * if millis { 1000 } else { 1 });
+        if self.policy.push_timestamp {
+            body["timestamp"] = json!(snapshot.timestamp);
         }
+        self.decide("C-WIRE-2", Outcome::Uploaded, governs::PUSH_SHAPE);
+        self.decide("C-WIRE-3", Outcome::Uploaded, governs::DOCUMENT);
+        self.decide("C-WIRE-4", Outcome::Uploaded, governs::AUTH);
+        self.decide("C-WIRE-5", Outcome::Uploaded, governs::TYPES);
         let mut headers = self.auth_headers();
         headers.push(("Content-Type".to_string(), JSON_CONTENT_TYPE.to_string()));
         let id = self.next_request_id();
@@ -798,7 +861,7 @@ impl Client {
         out.push(Effect::Http(HttpRequest {
             id,
             method: "PUT".to_string(),
-            path,
+            path: self.config.dialect.push_path(),
             headers,
             body: Some(body),
         }));
@@ -807,7 +870,7 @@ impl Client {
 }
 
 /// How a 200 pull body reads.
-enum RemoteAnswer {
+pub(crate) enum RemoteAnswer {
     Progress(RemoteProgress),
     /// No numeric `percentage` (absent or null): the server has no progress.
     NoProgress,
@@ -818,7 +881,7 @@ enum RemoteAnswer {
 /// Read a 200 pull body. A usable record is a JSON object with a finite
 /// `percentage` in [0, 1] and a string `progress`; `percentage` absent or
 /// null means no progress; anything else is malformed (C-PULL-6).
-fn parse_remote(body: &str) -> RemoteAnswer {
+pub(crate) fn parse_remote(body: &str) -> RemoteAnswer {
     let Ok(Value::Object(record)) = serde_json::from_str::<Value>(body) else {
         return RemoteAnswer::Malformed;
     };
