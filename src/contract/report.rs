@@ -45,7 +45,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::catalogue::Level;
-use super::runner::ScenarioMeta;
+use super::scenario::ScenarioMeta;
 use crate::exit;
 
 /// How one scenario ended.
