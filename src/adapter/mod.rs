@@ -47,10 +47,6 @@ pub struct Observation {
     /// the counts. `None` when the client reported none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    /// The rules the reference model decided for this event (its in-process
-    /// driver fills it; not part of the adapter protocol, so never sent).
-    #[serde(skip)]
-    pub decisions: Vec<Decision>,
 }
 
 /// Why a driver could not do its job (the harness exits 2 on these).
@@ -95,4 +91,10 @@ pub trait ClientDriver: Send {
     fn send<'a>(&'a mut self, event: &'a Event) -> DriverFuture<'a, Observation>;
     /// End the session and release its resources.
     fn stop(&mut self) -> DriverFuture<'_, ()>;
+    /// The rules the client decided while handling the last event, when it
+    /// can say (the reference model's in-process driver does; a client behind
+    /// the adapter protocol does not).
+    fn decisions(&self) -> &[Decision] {
+        &[]
+    }
 }

@@ -73,12 +73,6 @@ impl ModelDriver {
         self.session.as_ref().map(|s| s.client.as_ref())
     }
 
-    /// The rules the model decided while handling the last event, its
-    /// answers included (also in that event's [`Observation::decisions`]).
-    pub fn decisions(&self) -> &[Decision] {
-        self.session.as_ref().map_or(&[], |s| s.decisions.as_slice())
-    }
-
     fn http(&mut self) -> Result<reqwest::Client, DriverError> {
         if let Some(http) = &self.http {
             return Ok(http.clone());
@@ -138,7 +132,6 @@ impl ModelDriver {
         }
         observation.queue = session.client.queue();
         observation.summary = Some(session.client.queue_summary());
-        observation.decisions = session.decisions.clone();
         Ok(observation)
     }
 }
@@ -241,5 +234,12 @@ impl ClientDriver for ModelDriver {
             self.session = None;
             Ok(())
         })
+    }
+
+    /// The decisions behind the last event, its answers included.
+    fn decisions(&self) -> &[Decision] {
+        self.session
+            .as_ref()
+            .map_or(&[], |s| s.decisions.as_slice())
     }
 }

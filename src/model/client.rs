@@ -260,7 +260,9 @@ impl Client {
     /// the decisions behind it.
     pub fn step(&mut self, event: Event) -> Handled {
         let mut out = Vec::new();
-        let manual = matches!(event, Event::SyncPendingNow);
+        // An answer continues the run it belongs to: Sync Pending Now's is manual.
+        let manual =
+            matches!(event, Event::SyncPendingNow) || self.run.as_ref().is_some_and(|r| r.manual);
         self.on_event(event, &mut out);
         self.standing_rules(manual);
         Handled {
@@ -297,10 +299,8 @@ impl Client {
             // (C-PUSH-6/7). Without a book the turn is ignored.
             Event::PageTurned { position } => {
                 let (now, enabled) = (self.now, self.settings.enabled);
-                let (periodic, every) = (
-                    self.settings.periodic_updates,
-                    self.settings.pages_per_sync,
-                );
+                let (periodic, every) =
+                    (self.settings.periodic_updates, self.settings.pages_per_sync);
                 let Some(book) = self.book.as_mut() else {
                     return;
                 };
@@ -419,7 +419,7 @@ impl Client {
 
     /// Rules that hold whatever the event: what may not be sent at all in
     /// the state the event left (C-EN-1, C-PULL-3, C-SAFE-4, C-MAN-2/4).
-    fn standing_rules(&mut self, manual_event: bool) {
+    fn standing_rules(&mut self, manual_run: bool) {
         if !self.settings.enabled {
             self.decide("C-EN-1", Outcome::Refused, governs::SENDING);
         }
@@ -429,8 +429,7 @@ impl Client {
         }
         if self.settings.manual_only {
             self.decide("C-MAN-4", Outcome::Refused, governs::PULLS);
-            let manual_run = manual_event || self.run.as_ref().is_some_and(|r| r.manual);
-            if !manual_run {
+            if !manual_run && !self.run.as_ref().is_some_and(|r| r.manual) {
                 self.decide("C-MAN-2", Outcome::Refused, governs::UPLOADS);
             }
         }

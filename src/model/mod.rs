@@ -153,8 +153,8 @@ pub use mutant::Mutant;
 #[doc(hidden)]
 pub use mutant::Mutated;
 pub use profile::{
-    floor4, same_floor4, Comparison, EarlyPageUpload, FailedUpload, LocalProgress,
-    NotFoundPolicy, Policy, Profile, QueueOrder, RemoteProgress,
+    floor4, same_floor4, Comparison, EarlyPageUpload, FailedUpload, LocalProgress, NotFoundPolicy,
+    Policy, Profile, QueueOrder, RemoteProgress,
 };
 pub use types::*;
 
@@ -173,6 +173,8 @@ pub trait ClientModel: std::fmt::Debug + Send {
     fn queue_summary(&self) -> String;
     /// The open book and where the reader is in it.
     fn position(&self) -> Option<(&str, &Position)>;
+    /// The pending snapshots as the client reports them, oldest first.
+    fn pending_snapshots(&self) -> Vec<&Snapshot>;
 }
 
 impl ClientModel for Client {
@@ -187,6 +189,9 @@ impl ClientModel for Client {
     }
     fn position(&self) -> Option<(&str, &Position)> {
         Client::position(self)
+    }
+    fn pending_snapshots(&self) -> Vec<&Snapshot> {
+        Client::pending(self).collect()
     }
 }
 

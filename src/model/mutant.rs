@@ -18,10 +18,10 @@ use super::decision::Handled;
 use super::profile::{EarlyPageUpload, FailedUpload, NotFoundPolicy, Policy, QueueOrder};
 use super::{
     Client, ClientConfig, ClientModel, ConflictStrategy, Direction, Effect, Event, HttpOutcome,
-    HttpRequest, LocalProgress, Position, Profile, QueueCounts, RequestId, Settings,
-    SettingsPatch, Snapshot,
+    HttpRequest, LocalProgress, Position, Profile, QueueCounts, RequestId, Settings, SettingsPatch,
+    Snapshot,
 };
-use crate::protocol::{self, HEADER_AUTH_KEY, HEADER_AUTH_USER, KOSYNC_ACCEPT};
+use crate::protocol::{HEADER_AUTH_KEY, HEADER_AUTH_USER, KOSYNC_ACCEPT};
 
 macro_rules! mutants {
     ($( $(#[$doc:meta])* $name:ident => $rule:literal, )*) => {
@@ -270,8 +270,7 @@ impl Mutated {
         if mutant == Mutant::WrongNewerDefault && user.newer_strategy == ConflictStrategy::Prompt {
             user.newer_strategy = ConflictStrategy::Silently;
         }
-        if mutant == Mutant::WrongOlderDefault && user.older_strategy == ConflictStrategy::Disable
-        {
+        if mutant == Mutant::WrongOlderDefault && user.older_strategy == ConflictStrategy::Disable {
             user.older_strategy = ConflictStrategy::Silently;
         }
         let mut this = Mutated {
@@ -294,7 +293,8 @@ impl Mutated {
             answered_discarded: 0,
         };
         let inner = this.inner_settings();
-        this.inner = Client::with_policy(this.inner.config().clone(), inner, mutant.policy(profile));
+        this.inner =
+            Client::with_policy(this.inner.config().clone(), inner, mutant.policy(profile));
         if mutant == Mutant::SendsWithWifiOff {
             // The client believes Wi-Fi is always up; its pulls are held back below.
             this.inner.handle(Event::WifiConnected);
@@ -325,19 +325,47 @@ impl Mutated {
                 std::mem::swap(&mut s.newer_strategy, &mut s.older_strategy)
             }
             Mutant::SilentlyPrompts => {
-                s.newer_strategy = swap(s.newer_strategy, ConflictStrategy::Silently, ConflictStrategy::Prompt);
-                s.older_strategy = swap(s.older_strategy, ConflictStrategy::Silently, ConflictStrategy::Prompt);
+                s.newer_strategy = swap(
+                    s.newer_strategy,
+                    ConflictStrategy::Silently,
+                    ConflictStrategy::Prompt,
+                );
+                s.older_strategy = swap(
+                    s.older_strategy,
+                    ConflictStrategy::Silently,
+                    ConflictStrategy::Prompt,
+                );
             }
             Mutant::PromptAppliesWithoutAsking => {
-                s.newer_strategy = swap(s.newer_strategy, ConflictStrategy::Prompt, ConflictStrategy::Silently);
-                s.older_strategy = swap(s.older_strategy, ConflictStrategy::Prompt, ConflictStrategy::Silently);
+                s.newer_strategy = swap(
+                    s.newer_strategy,
+                    ConflictStrategy::Prompt,
+                    ConflictStrategy::Silently,
+                );
+                s.older_strategy = swap(
+                    s.older_strategy,
+                    ConflictStrategy::Prompt,
+                    ConflictStrategy::Silently,
+                );
             }
             Mutant::DisableStillPrompts => {
-                s.newer_strategy = swap(s.newer_strategy, ConflictStrategy::Disable, ConflictStrategy::Prompt);
-                s.older_strategy = swap(s.older_strategy, ConflictStrategy::Disable, ConflictStrategy::Prompt);
+                s.newer_strategy = swap(
+                    s.newer_strategy,
+                    ConflictStrategy::Disable,
+                    ConflictStrategy::Prompt,
+                );
+                s.older_strategy = swap(
+                    s.older_strategy,
+                    ConflictStrategy::Disable,
+                    ConflictStrategy::Prompt,
+                );
             }
             Mutant::OlderDirectionApplied => {
-                s.older_strategy = swap(s.older_strategy, ConflictStrategy::Disable, ConflictStrategy::Silently);
+                s.older_strategy = swap(
+                    s.older_strategy,
+                    ConflictStrategy::Disable,
+                    ConflictStrategy::Silently,
+                );
             }
             Mutant::CounterNeverRestarts if self.periodic_fired => s.pages_per_sync = 1,
             _ => {}
@@ -439,15 +467,12 @@ impl Mutated {
             }
             Mutant::SendsWithWifiOff if get && !self.wifi => return Fate::Swallow(not_found()),
             Mutant::QueuesWhenDisabled if !s.enabled => return Fate::Swallow(unanswered()),
-            Mutant::NoAutoUpload if !get && !self.manual_step => {
-                return Fate::Swallow(unanswered())
-            }
+            Mutant::NoAutoUpload if !get && !self.manual_step => return Fate::Swallow(unanswered()),
             Mutant::OfflineSyncDropsQueue if !get => {
-                let carried = request.body.as_ref().and_then(|b| {
-                    self.discarded
-                        .iter()
-                        .position(|s| body_carries(b, s))
-                });
+                let carried = request
+                    .body
+                    .as_ref()
+                    .and_then(|b| self.discarded.iter().position(|s| body_carries(b, s)));
                 if let Some(at) = carried {
                     self.discarded.remove(at);
                     self.answered_discarded += 1;
@@ -474,7 +499,11 @@ impl Mutated {
         let prefix = self.inner.config().dialect.prefix();
         match self.mutant {
             Mutant::WrongPullPath | Mutant::WrongPushPath => {
-                let which = if self.is(Mutant::WrongPullPath) { "GET" } else { "PUT" };
+                let which = if self.is(Mutant::WrongPullPath) {
+                    "GET"
+                } else {
+                    "PUT"
+                };
                 if request.method == which {
                     if let Some(rest) = request.path.strip_prefix(prefix) {
                         request.path = rest.to_string();
@@ -562,7 +591,9 @@ impl Mutated {
                         }
                     }
                 }
-                Effect::QueueChanged(_) => out.effects.push(Effect::QueueChanged(self.reported_queue())),
+                Effect::QueueChanged(_) => out
+                    .effects
+                    .push(Effect::QueueChanged(self.reported_queue())),
                 Effect::PromptShown {
                     document,
                     direction,
@@ -596,8 +627,16 @@ impl Mutated {
     /// Give the inner client the answer to its request `id`, changed where
     /// the mutant reads answers differently.
     fn answer_inner(&mut self, id: RequestId, outcome: HttpOutcome) -> Handled {
-        let pull = self.pulls.iter().position(|(p, _)| *p == id).map(|at| self.pulls.swap_remove(at));
-        let push = self.pushes.iter().position(|(p, _)| *p == id).map(|at| self.pushes.swap_remove(at));
+        let pull = self
+            .pulls
+            .iter()
+            .position(|(p, _)| *p == id)
+            .map(|at| self.pulls.swap_remove(at));
+        let push = self
+            .pushes
+            .iter()
+            .position(|(p, _)| *p == id)
+            .map(|at| self.pushes.swap_remove(at));
         let mut outcome = outcome;
         let mut extra = None;
         if let Some((_, document)) = &pull {
@@ -717,7 +756,8 @@ impl ClientModel for Mutated {
                     .collect();
                 if !kept.is_empty() {
                     self.discarded.extend(kept);
-                    out.effects.push(Effect::QueueChanged(self.reported_queue()));
+                    out.effects
+                        .push(Effect::QueueChanged(self.reported_queue()));
                 }
                 Event::SyncPendingNow
             }
@@ -811,5 +851,12 @@ impl ClientModel for Mutated {
 
     fn position(&self) -> Option<(&str, &Position)> {
         self.inner.position()
+    }
+
+    fn pending_snapshots(&self) -> Vec<&Snapshot> {
+        self.inner
+            .pending()
+            .filter(|s| !self.discarded.contains(s))
+            .collect()
     }
 }

@@ -155,7 +155,11 @@ impl Profile {
 impl Policy {
     /// Which way `remote` lies from `local`, or `None` when they count as the
     /// same position and nothing is to be done.
-    pub fn direction(&self, local: LocalProgress<'_>, remote: &RemoteProgress) -> Option<Direction> {
+    pub fn direction(
+        &self,
+        local: LocalProgress<'_>,
+        remote: &RemoteProgress,
+    ) -> Option<Direction> {
         match self.comparison {
             // C-CONF-6: percentages floored to 4 decimals, or identical markers,
             // mean "equal"; otherwise the larger percentage is ahead (C-CONF-1/2).

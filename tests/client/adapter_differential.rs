@@ -10,9 +10,6 @@ use kosync_contract::model::Mutant;
 
 /// Mutants the differential trace cannot see, and why.
 const INVISIBLE: &[(Mutant, &str)] = &[
-    // Applied by the HTTP driver, which alone knows the password; the in-process
-    // run has no driver (the Lua plain_password mutant covers it over HTTP).
-    (Mutant::PlainPasswordSent, "driver-level"),
     // Answered in order, GET then PUT reach the server in the same order either way.
     (Mutant::UploadBeforePull, "same wire order"),
     // The summary string is not in the trace; the subprocess driver checks it.
@@ -154,4 +151,25 @@ fn benchmark_cases_per_second() {
         elapsed,
         200.0 / elapsed.as_secs_f64()
     );
+}
+
+/// `cargo test --test client survey_model_mutants -- --ignored --nocapture`
+/// prints the rules each model mutant's first difference is attributed to.
+#[test]
+#[ignore = "survey: prints which rules each model mutant is attributed to"]
+fn survey_model_mutants() {
+    for mutant in Mutant::ALL {
+        let report = differential::run(&Candidate::Model(Some(*mutant)), Options::new(1000, 3));
+        let found = match &report.outcome {
+            Outcome::Mismatch(m) => format!(
+                "{:?} on {:?} in {} steps",
+                m.rules,
+                m.aspects,
+                m.case.steps.len()
+            ),
+            Outcome::Agreed => "not caught".to_string(),
+            Outcome::HarnessError { message } => format!("error {message}"),
+        };
+        println!("{:<34} {:<10} {found}", mutant.name(), mutant.breaks());
+    }
 }

@@ -23,7 +23,9 @@ use serde_json::json;
 
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
 use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
-use crate::model::{Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch};
+use crate::model::{
+    valid_pages_per_sync, Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch,
+};
 use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{
     self, AdminClient, Fault, JournalEntry, RunningServer, ServerConfig, UserSpec,
@@ -464,10 +466,10 @@ impl ClientWorld {
 /// here too, so a feature cannot start a client with them.
 fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
     if let Some(v) = patch.apply_all_but_pages(settings) {
-        match u32::try_from(v) {
-            Ok(n) if n >= 1 => settings.pages_per_sync = n,
-            _ => harness_fault(format!(
-                "a client cannot start with \"Periodically sync every # pages\" = {v}; \
+        match valid_pages_per_sync(v) {
+            Ok(n) => settings.pages_per_sync = n,
+            Err(reason) => harness_fault(format!(
+                "a client cannot start with \"Periodically sync every # pages\" = {v} ({reason}); \
                  change it with a When step to check that it is refused"
             )),
         }
