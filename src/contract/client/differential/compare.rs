@@ -367,9 +367,9 @@ mod tests {
     #[test]
     fn differences_fall_in_their_aspect() {
         let mut ms = put("a", 0.2);
-        ms.body
-            .as_mut()
-            .map(|b| b["timestamp"] = json!(1_700_000_000_000i64));
+        if let Some(b) = ms.body.as_mut() {
+            b["timestamp"] = json!(1_700_000_000_000i64);
+        }
         assert_eq!(
             requests_aspects(&[put("a", 0.2)], &[ms]),
             vec![Aspect::Types]
