@@ -46,7 +46,7 @@ use serde::Serialize;
 
 use super::catalogue::Level;
 use super::scenario::ScenarioMeta;
-use crate::exit;
+use crate::exit::Outcome;
 
 /// How one scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -198,7 +198,7 @@ impl Report {
             target,
             dialect,
             profile,
-            exit_code: exit::CONFORMANT,
+            exit_code: Outcome::Conformant.code(),
             summary: Summary::default(),
             notes: Vec::new(),
             results,
@@ -229,19 +229,25 @@ impl Report {
             }
         }
         self.summary = summary;
-        self.exit_code = if summary.error > 0 {
-            exit::HARNESS_ERROR
+        let outcome = if summary.error > 0 {
+            Outcome::HarnessError
         } else if self.results.iter().any(CaseResult::breaks_gate) {
-            exit::VIOLATION
+            Outcome::Violation
         } else {
-            exit::CONFORMANT
+            Outcome::Conformant
         };
-        self.conformant = self.exit_code == exit::CONFORMANT;
+        self.exit_code = outcome.code();
+        self.conformant = outcome == Outcome::Conformant;
     }
 
     /// 0 conformant, 1 a gating rule failed, 2 the harness could not do its job.
     pub fn exit_code(&self) -> u8 {
         self.exit_code
+    }
+
+    /// How the run ended: what the command returns to `main`.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::from_code(self.exit_code).unwrap_or(Outcome::HarnessError)
     }
 
     /// The results that failed, in order.
@@ -398,9 +404,9 @@ impl Report {
             }
         }
         let s = self.summary;
-        let verdict = match self.exit_code {
-            exit::CONFORMANT => "conformant",
-            exit::VIOLATION => "NOT conformant",
+        let verdict = match self.outcome() {
+            Outcome::Conformant => "conformant",
+            Outcome::Violation => "NOT conformant",
             _ => "could not be verified",
         };
         let _ = writeln!(
@@ -466,9 +472,9 @@ impl ReportFiles {
     /// Print the report and write the requested files; the exit code to use
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
-    pub fn emit(&self, report: &Report, command: &str) -> u8 {
+    pub fn emit(&self, report: &Report, command: &str) -> Outcome {
         print!("{}", report.render_text());
-        let mut code = report.exit_code();
+        let mut outcome = report.outcome();
         let written = [
             self.json.as_ref().map(|p| (p, report.write_json(p))),
             self.junit.as_ref().map(|p| (p, report.write_junit(p))),
@@ -476,10 +482,10 @@ impl ReportFiles {
         for (path, result) in written.into_iter().flatten() {
             if let Err(err) = result {
                 eprintln!("{command}: cannot write {}: {err}", path.display());
-                code = exit::HARNESS_ERROR;
+                outcome = Outcome::HarnessError;
             }
         }
-        code
+        outcome
     }
 }
 

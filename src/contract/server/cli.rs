@@ -13,10 +13,11 @@ use clap::Args;
 
 use super::property::{self, PropertyOptions};
 use super::world::{Credentials, ServerTarget, ServerWorld, TargetKind};
+use crate::contract::args::CommonVerifyArgs;
 use crate::contract::catalogue::{self, Level};
-use crate::contract::report::{CaseResult, Report, ReportFiles, Status};
+use crate::contract::report::{CaseResult, Report, Status};
 use crate::contract::runner::{self, FeatureSource, RunOptions};
-use crate::exit;
+use crate::exit::Outcome;
 use crate::protocol::{self, Dialect};
 use crate::server::Defect;
 
@@ -28,6 +29,8 @@ pub fn server_features() -> FeatureSource {
 /// Verify a sync server against the contract, rule by rule.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyServerArgs {
+    #[command(flatten)]
+    pub common: CommonVerifyArgs,
     /// The server's base URL (e.g. `http://localhost:6060`). Without it, the
     /// built-in fake server is started on an ephemeral port and verified.
     #[arg(long, value_name = "URL")]
@@ -61,20 +64,12 @@ pub struct VerifyServerArgs {
     /// only for books in its library). Other documents are derived at random.
     #[arg(long, value_name = "HASH")]
     pub document: Option<String>,
-    /// Only scenarios matching this tag expression (e.g. `@S-PULL-2 or @S-TS-1`).
-    #[arg(long, value_name = "EXPR")]
-    pub tags: Option<String>,
     /// Random push/pull sequences to run against the server's model (0 = none).
     #[arg(long, value_name = "N", default_value_t = property::DEFAULT_CASES)]
     pub cases: u32,
-    /// Seed for the random sequences, to replay a run.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
     /// Per-request timeout.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    #[command(flatten)]
-    pub report: ReportFiles,
     /// Run the features in this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
@@ -168,7 +163,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
             ));
         }
     }
-    if let Some(tags) = &args.tags {
+    if let Some(tags) = &args.common.tags {
         runner::parse_tags(tags)?;
     }
     if args.timeout_ms == 0 {
@@ -180,9 +175,9 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         user,
         second,
         document: args.document.clone(),
-        tags: args.tags.clone(),
+        tags: args.common.tags.clone(),
         cases: args.cases,
-        seed: args.seed,
+        seed: args.common.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
             Some(dir) => FeatureSource::Dir(dir.clone()),
@@ -445,25 +440,25 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Preflight>
     }
 }
 
-/// `kosync-contract verify-server …`: runs on its own runtime, returns the exit code.
-pub fn run(args: VerifyServerArgs) -> std::process::ExitCode {
+/// `kosync-contract verify-server …`: runs on its own runtime.
+pub fn run(args: VerifyServerArgs) -> Outcome {
     let runtime = match runner::runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("kosync-contract verify-server: {err}");
-            return std::process::ExitCode::from(exit::HARNESS_ERROR);
+            return Outcome::HarnessError;
         }
     };
-    std::process::ExitCode::from(runtime.block_on(run_async(args)))
+    runtime.block_on(run_async(args))
 }
 
 /// The body of [`run`], for callers that already have a runtime.
-pub async fn run_async(args: VerifyServerArgs) -> u8 {
+pub async fn run_async(args: VerifyServerArgs) -> Outcome {
     let run = match resolve(&args) {
         Ok(r) => r,
         Err(message) => {
             eprintln!("kosync-contract verify-server: {message}");
-            return exit::HARNESS_ERROR;
+            return Outcome::HarnessError;
         }
     };
     let started = Instant::now();
@@ -471,10 +466,13 @@ pub async fn run_async(args: VerifyServerArgs) -> u8 {
         Ok(r) => r,
         Err(err) => {
             eprintln!("kosync-contract verify-server: {err}");
-            return exit::HARNESS_ERROR;
+            return Outcome::HarnessError;
         }
     };
-    let code = args.report.emit(&report, "kosync-contract verify-server");
+    let outcome = args
+        .common
+        .report
+        .emit(&report, "kosync-contract verify-server");
     println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-    code
+    outcome
 }

@@ -78,7 +78,7 @@ impl Client {
 
     /// C-PUSH-8: start an upload run, or fold the trigger into the one going on.
     pub(super) fn trigger_upload(&mut self, trigger: Trigger, out: &mut Vec<Effect>) {
-        let manual = trigger == Trigger::SyncPendingNow;
+        let manual = trigger.is_manual();
         if let Some(run) = self.run.as_mut() {
             if manual && !run.manual {
                 run.manual = true;
@@ -161,6 +161,8 @@ impl Client {
                     self.decide("C-MAN-3", Outcome::Uploaded, governs::UPLOADS);
                 }
             }
+            // The user's own "push now" is no rule of the catalogue's.
+            Trigger::PushNow => {}
             _ => self.decide("C-PUSH-8", Outcome::Uploaded, governs::UPLOADS),
         }
         self.decide("C-SAFE-2", Outcome::Uploaded, governs::CONTENT);

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::Client;
 use crate::model::decision::{governs, Outcome};
 use crate::model::profile::RemoteProgress;
-use crate::model::{Effect, HttpRequest, Position, RequestId};
+use crate::model::{Effect, HttpOutcome, HttpRequest, NoticeLevel, Position, RequestId};
 use crate::protocol::{
     self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER, JSON_CONTENT_TYPE, KOSYNC_ACCEPT,
 };
@@ -96,6 +96,19 @@ impl Client {
         }));
     }
 
+    /// `GET {prefix}/users/auth` with the auth headers (C-WIRE-4).
+    pub(super) fn send_sign_in(&mut self, out: &mut Vec<Effect>) {
+        let id = self.next_request_id();
+        self.sign_ins.push(id);
+        out.push(Effect::Http(HttpRequest {
+            id,
+            method: "GET".to_string(),
+            path: self.config.dialect.auth_path(),
+            headers: self.auth_headers(),
+            body: None,
+        }));
+    }
+
     /// C-WIRE-2..5: `PUT {prefix}/syncs/progress` with the snapshot's six fields.
     pub(super) fn send_push(&mut self, snapshot: &Snapshot, out: &mut Vec<Effect>) -> RequestId {
         let mut body = json!({
@@ -124,6 +137,25 @@ impl Client {
             body: Some(body),
         }));
         id
+    }
+}
+
+/// What the user is told after signing in: only a 200 signs in (KOReader
+/// counts sign-in as done only on 200).
+pub(super) fn sign_in_notice(outcome: &HttpOutcome) -> Effect {
+    match outcome {
+        HttpOutcome::Response { status: 200, .. } => Effect::NoticeShown {
+            level: NoticeLevel::Info,
+            text: "Signed in".to_string(),
+        },
+        HttpOutcome::Response { status, .. } => Effect::NoticeShown {
+            level: NoticeLevel::Error,
+            text: format!("Sign-in failed: the server answered {status}"),
+        },
+        HttpOutcome::TransportError { message } => Effect::NoticeShown {
+            level: NoticeLevel::Error,
+            text: format!("Sign-in failed: {message}"),
+        },
     }
 }
 

@@ -524,7 +524,7 @@ impl ClientModel for Mutated {
             }
             return self.answer_inner(id, outcome);
         }
-        self.manual_step = matches!(event, Event::SyncPendingNow);
+        self.manual_step = matches!(event, Event::SyncPendingNow | Event::PushNow);
         self.answering_push = false;
         self.skip_pulls_now = matches!(
             (self.mutant, &event),
@@ -573,7 +573,7 @@ impl ClientModel for Mutated {
                 out.decisions.extend(passed.decisions);
                 return out;
             }
-            Event::WifiConnected | Event::WifiDisconnected => {
+            Event::WifiConnected | Event::WifiLost | Event::WifiOff => {
                 self.wifi = matches!(event, Event::WifiConnected);
                 if self.is(Mutant::SnapshotDroppedWhenOffline) {
                     let handled = self.sync_inner_settings(None);

@@ -195,6 +195,15 @@ fn refused_fields(effects: &[Effect]) -> Vec<&str> {
 /// Every aspect in which the candidate's step differs from the reference's.
 pub fn step_aspects(r: &StepTrace, c: &StepTrace) -> Vec<Aspect> {
     let mut out = requests_aspects(&r.requests, &c.requests);
+    // Asking for Wi-Fi is a step towards sending (C-PULL-3: not in order to pull).
+    let asks = |e: &[Effect]| {
+        e.iter()
+            .filter(|x| matches!(x, Effect::WifiOnRequested))
+            .count()
+    };
+    if asks(&r.effects) != asks(&c.effects) {
+        out.push(Aspect::Pulls);
+    }
     let (rp, cp) = (prompts(&r.effects), prompts(&c.effects));
     if rp.len() != cp.len() || !rp.iter().zip(&cp).all(|(a, b)| values_match(a, b)) {
         out.push(Aspect::Prompts);

@@ -95,7 +95,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::Suspend),
         2 => Just(Event::Resume),
         2 => Just(Event::WifiConnected),
-        1 => Just(Event::WifiDisconnected),
+        1 => Just(Event::WifiLost),
         1 => (1u8..=5).prop_map(|stars| Event::RatingSubmitted { stars }),
         2 => Just(Event::SyncPendingNow),
         2 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),
