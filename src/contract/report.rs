@@ -456,6 +456,14 @@ fn failure_detail(r: &CaseResult) -> String {
     out
 }
 
+/// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an
+/// error, so nothing is reported (and nothing panics) when it is gone.
+pub fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// The `--json FILE` / `--junit FILE` flags every verify command takes: where
 /// the report goes besides the terminal.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -473,7 +481,7 @@ impl ReportFiles {
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
     pub fn emit(&self, report: &Report, command: &str) -> Outcome {
-        print!("{}", report.render_text());
+        say(&report.render_text());
         let mut outcome = report.outcome();
         let written = [
             self.json.as_ref().map(|p| (p, report.write_json(p))),

@@ -23,7 +23,9 @@ fn lua(mutant: Option<&str>) -> Candidate {
 }
 
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn the_lua_client_agrees_with_the_model() {
+    crate::support::lua::require_luajit();
     let cases = std::env::var("LUA_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

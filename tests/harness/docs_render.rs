@@ -301,7 +301,9 @@ fn rules_check_runs_the_gate() {
         .code(1);
     let stdout = stdout_of(&assert);
     assert!(
-        stdout.contains("broken.feature:6:20: not valid Gherkin"),
+        stdout.contains(
+            "broken.feature:6:3: `This line is neither a step nor a keyword` cannot stand here"
+        ),
         "{stdout}"
     );
     kosync()

@@ -11,3 +11,4 @@ mod gate;
 mod gate_checks;
 mod hash_cli;
 mod hash_features;
+mod ignored;

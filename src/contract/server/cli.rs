@@ -70,7 +70,9 @@ pub struct VerifyServerArgs {
     /// Per-request timeout.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Run the features in this directory instead of the built-in ones.
+    /// Run these server features instead of the built-in ones: `DIR/server`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 }
@@ -180,7 +182,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         seed: args.common.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "server")?,
             None => server_features(),
         },
     })
@@ -473,6 +475,9 @@ pub async fn run_async(args: VerifyServerArgs) -> Outcome {
         .common
         .report
         .emit(&report, "kosync-contract verify-server");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     outcome
 }
