@@ -3,6 +3,7 @@
 //! browser), the `hash` command and feature, and the detection-coverage gate
 //! over every rule. One test binary for the area.
 
+mod annotations;
 mod cli_verify;
 mod detection_coverage;
 mod docs_browser;

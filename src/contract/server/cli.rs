@@ -47,6 +47,7 @@ pub struct VerifyServerArgs {
     /// A second user, for the isolation scenarios (skipped without one).
     #[arg(long, value_name = "U2", requires = "base_url")]
     pub second_user: Option<String>,
+    /// The second user's password (only its MD5 is sent).
     #[arg(
         long,
         value_name = "P2",
@@ -328,9 +329,14 @@ pub async fn run_server_contract(run: &VerifyServer) -> Result<Report, CannotVer
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
         if !written.is_empty() {
+            // Three hashes a line: a run writes dozens, and a reader cleaning
+            // up after it copies them from the report.
+            let lines: Vec<String> = written.chunks(3).map(|c| c.join(" ")).collect();
             report.note(format!(
-                "documents written on the server: {}",
-                written.join(", ")
+                "{} document{} written on the server (pushes it accepted or never answered):\n{}",
+                written.len(),
+                if written.len() == 1 { "" } else { "s" },
+                lines.join("\n")
             ));
         }
         let registered: Vec<String> = target
