@@ -333,6 +333,8 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
     };
     if cases > 0 {
         let seed = args.common.seed.unwrap_or(differential::DEFAULT_SEED);
+        // `--profile` was validated by clap; the default profile is a fallback only.
+        let profile = profile_named(&args.profile).unwrap_or_default();
         let candidate = match &adapter {
             Some(command) => {
                 let make =
@@ -342,11 +344,15 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 }
             }
             None => differential::Candidate::Driver {
-                make: Box::new(|| Box::new(ModelDriver::new()) as Box<dyn ClientDriver>),
+                make: Box::new(move || {
+                    Box::new(ModelDriver::for_profile(profile, Dialect::BookLore))
+                        as Box<dyn ClientDriver>
+                }),
             },
         };
-        let mut options = differential::Options::new(cases, seed);
-        options.capabilities = capabilities;
+        let options = differential::Options::new(cases, seed)
+            .for_profile(profile)
+            .declaring(capabilities);
         let found = differential::run(&candidate, options);
         let reproduce = format!(
             "kosync-contract verify-client{} --cases {cases} --seed {seed}",
@@ -356,6 +362,9 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 .unwrap_or_default()
         );
         report.extend([differential::case_result(&found, &reproduce)]);
+        if let Some(note) = differential::unattributed_summary(&found) {
+            report.note(&note);
+        }
     }
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
