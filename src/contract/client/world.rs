@@ -766,9 +766,11 @@ impl ClientWorld {
             &identity.device_id,
             identity.clock_start,
         );
+        // The settings the client was started with (see `ensure_started`).
+        let started_with = self.capabilities.settings_as_run(&self.settings);
         let decided = replay::decisions(
             config,
-            &self.settings,
+            &started_with,
             self.profile,
             &self.events,
             &self.script,

@@ -40,11 +40,11 @@ pub use render::{
 pub use trace::{identity, reference_trace, StepTrace, Trace, WireRequest};
 
 use crate::adapter::{Capabilities, Capability, ClientDriver, DriverError};
-use proptest::strategy::Strategy as _;
 use crate::contract::catalogue;
 use crate::model::{Aspect, Event, Mutant, Position, Profile, Settings};
 use crate::protocol::{self, Dialect};
 use crate::server::{self, ServerConfig, UserSpec};
+use proptest::strategy::Strategy as _;
 use trace::{live_trace, Live};
 
 /// Cases `verify-client` runs unless told (`--cases`).
