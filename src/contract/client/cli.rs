@@ -266,6 +266,8 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
     };
     if cases > 0 {
         let seed = args.common.seed.unwrap_or(differential::DEFAULT_SEED);
+        // `--profile` was validated by clap; the default profile is a fallback only.
+        let profile = profile_named(&args.profile).unwrap_or_default();
         let candidate = match &adapter {
             Some(command) => {
                 let make =
@@ -275,10 +277,14 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 }
             }
             None => differential::Candidate::Driver {
-                make: Box::new(|| Box::new(ModelDriver::new()) as Box<dyn ClientDriver>),
+                make: Box::new(move || {
+                    Box::new(ModelDriver::for_profile(profile, Dialect::BookLore))
+                        as Box<dyn ClientDriver>
+                }),
             },
         };
-        let found = differential::run(&candidate, differential::Options::new(cases, seed));
+        let options = differential::Options::new(cases, seed).for_profile(profile);
+        let found = differential::run(&candidate, options);
         let reproduce = format!(
             "kosync-contract verify-client{} --cases {cases} --seed {seed}",
             adapter
@@ -287,6 +293,9 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 .unwrap_or_default()
         );
         report.extend([differential::case_result(&found, &reproduce)]);
+        if let Some(note) = differential::unattributed_summary(&found) {
+            report.note(&note);
+        }
     }
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
