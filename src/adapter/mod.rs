@@ -17,7 +17,7 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Effect, Event, QueueCounts, Settings};
+use crate::model::{Decision, Effect, Event, QueueCounts, Settings};
 
 /// Who the client is and where its server is, given once at start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,4 +91,10 @@ pub trait ClientDriver: Send {
     fn send<'a>(&'a mut self, event: &'a Event) -> DriverFuture<'a, Observation>;
     /// End the session and release its resources.
     fn stop(&mut self) -> DriverFuture<'_, ()>;
+    /// The rules the client decided while handling the last event, when it
+    /// can say (the reference model's in-process driver does; a client behind
+    /// the adapter protocol does not).
+    fn decisions(&self) -> &[Decision] {
+        &[]
+    }
 }

@@ -47,8 +47,9 @@ pub struct VerifyClientArgs {
     /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
-    /// Run the client `.feature` files of this directory (searched recursively)
-    /// instead of the built-in ones; they use the steps of `features/client`.
+    /// Run these client features instead of the built-in ones: `DIR/client`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR. They use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// Scenarios run at once (each has its own fake server and client).
@@ -171,17 +172,18 @@ pub async fn verify_client(
     .await
 }
 
-/// The options of a client run as `verify-client` flags give them.
-pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
-    ClientRunOptions {
+/// The options of a client run as `verify-client` flags give them, or why the
+/// flags name no client features.
+pub(crate) fn run_options(args: &VerifyClientArgs) -> Result<ClientRunOptions, String> {
+    Ok(ClientRunOptions {
         source: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "client")?,
             None => builtin_client_features(),
         },
         tags: args.common.tags.clone(),
         profile: args.profile.clone(),
         concurrency: args.concurrency,
-    }
+    })
 }
 
 /// `kosync-contract verify-client`.
@@ -240,7 +242,13 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 .emit(&report, "kosync-contract verify-client");
         }
     }
-    let options = run_options(&args);
+    let options = match run_options(&args) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return Outcome::HarnessError;
+        }
+    };
     let started = std::time::Instant::now();
     let mut report = match runtime.block_on(verify_client(target, options)) {
         Ok(report) => report,
@@ -258,6 +266,8 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
     };
     if cases > 0 {
         let seed = args.common.seed.unwrap_or(differential::DEFAULT_SEED);
+        // `--profile` was validated by clap; the default profile is a fallback only.
+        let profile = profile_named(&args.profile).unwrap_or_default();
         let candidate = match &adapter {
             Some(command) => {
                 let make =
@@ -267,10 +277,14 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 }
             }
             None => differential::Candidate::Driver {
-                make: Box::new(|| Box::new(ModelDriver::new()) as Box<dyn ClientDriver>),
+                make: Box::new(move || {
+                    Box::new(ModelDriver::for_profile(profile, Dialect::BookLore))
+                        as Box<dyn ClientDriver>
+                }),
             },
         };
-        let found = differential::run(&candidate, differential::Options::new(cases, seed));
+        let options = differential::Options::new(cases, seed).for_profile(profile);
+        let found = differential::run(&candidate, options);
         let reproduce = format!(
             "kosync-contract verify-client{} --cases {cases} --seed {seed}",
             adapter
@@ -279,6 +293,9 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 .unwrap_or_default()
         );
         report.extend([differential::case_result(&found, &reproduce)]);
+        if let Some(note) = differential::unattributed_summary(&found) {
+            report.note(&note);
+        }
     }
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
@@ -287,7 +304,10 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
         .common
         .report
         .emit(&report, "kosync-contract verify-client");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     outcome
 }
 

@@ -19,12 +19,9 @@ use crate::contract::runner::fail;
 use crate::model::{Effect, Event, NoticeLevel};
 use crate::protocol::{self, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 
-/// Percentages are compared to a millionth: far finer than any rule needs,
-/// far coarser than float noise.
-const SAME_PERCENTAGE: f64 = 1e-6;
-
+/// Wire equality of percentages (`protocol::same_percentage`).
 fn same(a: f64, b: f64) -> bool {
-    (a - b).abs() < SAME_PERCENTAGE
+    protocol::same_percentage(a, b)
 }
 
 fn is_pull(x: &Exchange) -> bool {

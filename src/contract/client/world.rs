@@ -21,9 +21,13 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 use serde_json::json;
 
+use super::replay::{self, Scripted};
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
 use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
-use crate::model::{Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch};
+use crate::model::{
+    valid_pages_per_sync, ClientConfig, Effect, Event, Position, Profile, QueueCounts, Settings,
+    SettingsPatch,
+};
 use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{
     self, AdminClient, Fault, JournalEntry, RunningServer, ServerConfig, UserSpec,
@@ -156,6 +160,12 @@ pub struct ClientWorld {
     block: Block,
     /// Things the harness did (seeding, faults), for the transcript.
     pub(crate) notes: Vec<(usize, String)>,
+    /// The same, as data, for replaying the scenario on the reference.
+    script: Vec<(usize, Scripted)>,
+    /// Where the current `When` block's events start.
+    mark_events: usize,
+    /// The profile the client claims (the reference plays it in replays).
+    profile: Profile,
 }
 
 impl fmt::Debug for ClientWorld {
@@ -203,6 +213,9 @@ impl ClientWorld {
             mark_exchanges: 0,
             block: Block::Given,
             notes: Vec::new(),
+            script: Vec::new(),
+            mark_events: 0,
+            profile: Profile::default(),
         }
     }
 
@@ -218,6 +231,7 @@ impl ClientWorld {
         if block == Block::When && self.block != Block::When {
             self.mark_effects = self.effects.len();
             self.mark_exchanges = self.exchanges.len();
+            self.mark_events = self.events.len();
         }
         self.block = block;
     }
@@ -398,6 +412,15 @@ impl ClientWorld {
             )),
             Err(err) => harness_fault(format!("seeding progress for book {book} failed: {err}")),
         }
+        self.script.push((
+            self.events.len(),
+            Scripted::Seed {
+                document,
+                percentage,
+                progress: progress.to_string(),
+                offset: clock_offset,
+            },
+        ));
         self.note(format!(
             "harness: another device pushed {percentage} ({progress:?}) for book {book}"
         ));
@@ -431,6 +454,8 @@ impl ClientWorld {
         if let Err(err) = self.admin().add_fault(&fault).await {
             harness_fault(format!("cannot script a fault on the fake server: {err:#}"));
         }
+        self.script
+            .push((self.events.len(), Scripted::Fault(fault)));
         self.note(format!("harness: the server {described}"));
     }
 
@@ -464,10 +489,10 @@ impl ClientWorld {
 /// here too, so a feature cannot start a client with them.
 fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
     if let Some(v) = patch.apply_all_but_pages(settings) {
-        match u32::try_from(v) {
-            Ok(n) if n >= 1 => settings.pages_per_sync = n,
-            _ => harness_fault(format!(
-                "a client cannot start with \"Periodically sync every # pages\" = {v}; \
+        match valid_pages_per_sync(v) {
+            Ok(n) => settings.pages_per_sync = n,
+            Err(reason) => harness_fault(format!(
+                "a client cannot start with \"Periodically sync every # pages\" = {v} ({reason}); \
                  change it with a When step to check that it is refused"
             )),
         }
@@ -520,6 +545,7 @@ impl ContractWorld for ClientWorld {
         async move {
             self.meta = Some(meta.clone());
             self.target_args = ctx.target_args.clone();
+            self.profile = profile_named(&ctx.profile).unwrap_or_default();
             self.make_driver = Some(Arc::clone(&ctx.drivers));
             let mut config = ServerConfig::new(Dialect::BookLore);
             config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
@@ -575,6 +601,14 @@ impl ContractWorld for ClientWorld {
             out.push_str("\n    ");
             out.push_str(&line);
         }
+        let decided = self.reference_decided();
+        if !decided.is_empty() {
+            out.push_str("\n  what the reference decided at the events of the last When block:");
+            for line in decided {
+                out.push_str("\n    ");
+                out.push_str(&line);
+            }
+        }
         Some(out)
     }
 
@@ -628,6 +662,33 @@ impl ContractWorld for ClientWorld {
 }
 
 impl ClientWorld {
+    /// What the reference decided at each event of the current `When`
+    /// block, one line each, replayed with the same server state (`replay.rs`).
+    fn reference_decided(&self) -> Vec<String> {
+        let identity = self.identity();
+        let config = ClientConfig::new(
+            self.dialect(),
+            &identity.user,
+            &identity.password,
+            &identity.device,
+            &identity.device_id,
+            identity.clock_start,
+        );
+        let decided = replay::decisions(
+            config,
+            &self.settings,
+            self.profile,
+            &self.events,
+            &self.script,
+        );
+        let start = self.mark_events.min(self.events.len());
+        self.events[start..]
+            .iter()
+            .zip(&decided[start..])
+            .map(|(event, d)| format!("{} → {}", event_name(event), replay::describe(d)))
+            .collect()
+    }
+
     /// Virtual seconds elapsed when event `index` was sent.
     fn elapsed_at(&self, index: usize) -> u64 {
         self.events

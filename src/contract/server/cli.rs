@@ -47,6 +47,7 @@ pub struct VerifyServerArgs {
     /// A second user, for the isolation scenarios (skipped without one).
     #[arg(long, value_name = "U2", requires = "base_url")]
     pub second_user: Option<String>,
+    /// The second user's password (only its MD5 is sent).
     #[arg(
         long,
         value_name = "P2",
@@ -70,7 +71,9 @@ pub struct VerifyServerArgs {
     /// Per-request timeout.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Run the features in this directory instead of the built-in ones.
+    /// Run these server features instead of the built-in ones: `DIR/server`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 }
@@ -180,7 +183,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         seed: args.common.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "server")?,
             None => server_features(),
         },
     })
@@ -326,9 +329,14 @@ pub async fn run_server_contract(run: &VerifyServer) -> Result<Report, CannotVer
             .map(|s| s.iter().cloned().collect())
             .unwrap_or_default();
         if !written.is_empty() {
+            // Three hashes a line: a run writes dozens, and a reader cleaning
+            // up after it copies them from the report.
+            let lines: Vec<String> = written.chunks(3).map(|c| c.join(" ")).collect();
             report.note(format!(
-                "documents written on the server: {}",
-                written.join(", ")
+                "{} document{} written on the server (pushes it accepted or never answered):\n{}",
+                written.len(),
+                if written.len() == 1 { "" } else { "s" },
+                lines.join("\n")
             ));
         }
         let registered: Vec<String> = target
@@ -473,6 +481,9 @@ pub async fn run_async(args: VerifyServerArgs) -> Outcome {
         .common
         .report
         .emit(&report, "kosync-contract verify-server");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     outcome
 }
