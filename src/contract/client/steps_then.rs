@@ -15,7 +15,7 @@ use super::steps::Percent;
 use super::world::{
     describe_entry, ClientWorld, Exchange, BOOK_NAMES, READER_PASSWORD, READER_USER,
 };
-
+use crate::adapter::Capability;
 use crate::model::{Direction, Effect, Event, NoticeLevel};
 use crate::protocol::{self, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 
@@ -637,8 +637,12 @@ async fn change_accepted(w: &mut ClientWorld, step: &Step) {
 #[then(regex = r"^the queue summary reads (\S+)$")]
 async fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
     w.then(step).await;
+    // A client that declares no summary (protocol 2) is not asked for one.
+    if !w.can_check(Capability::QueueSummary) {
+        return;
+    }
     // C-Q-4 is about the text the user sees, so it is read from the client;
-    // a client that reports no summary cannot show that it keeps the rule.
+    // a client that declares a summary but reports none breaks the rule.
     let Some(actual) = w.summary.clone() else {
         return w.miss(
             format!("queue summary {summary}"),
@@ -660,11 +664,30 @@ async fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
 #[then(expr = "View Pending Sessions shows {int} pending and {int} synced")]
 async fn pending_sessions(w: &mut ClientWorld, step: &Step, pending: usize, synced: usize) {
     w.then(step).await;
-    if w.queue.pending != pending || w.queue.synced != synced {
-        w.miss(
-            format!("{pending} pending and {synced} synced"),
-            format!("{} pending and {} synced", w.queue.pending, w.queue.synced),
-        )
+    // Each count is checked when the client keeps it (protocol 2 declares it).
+    let check_pending = w.can_check(Capability::PendingCount);
+    let check_synced = w.can_check(Capability::SyncedCount);
+    let wrong =
+        (check_pending && w.queue.pending != pending) || (check_synced && w.queue.synced != synced);
+    if wrong {
+        let part = |checked: bool, n: usize, what: &str| {
+            if checked {
+                format!("{n} {what}")
+            } else {
+                format!("({what} not kept)")
+            }
+        };
+        let expected = format!(
+            "{} and {}",
+            part(check_pending, pending, "pending"),
+            part(check_synced, synced, "synced")
+        );
+        let actual = format!(
+            "{} and {}",
+            part(check_pending, w.queue.pending, "pending"),
+            part(check_synced, w.queue.synced, "synced")
+        );
+        w.miss(expected, actual);
     }
 }
 
