@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
+use super::{Capabilities, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
 use crate::model::{
-    Client, ClientConfig, Effect, Event, HttpOutcome, HttpRequest, Mutant, Profile, Settings,
+    model_client, ClientConfig, ClientModel, Decision, Effect, Event, HttpOutcome, HttpRequest,
+    Mutant, Profile, Settings,
 };
-use crate::protocol::{self, Dialect, HEADER_AUTH_KEY};
+use crate::protocol::{self, Dialect};
 
 /// How long one request may take before it counts as a transport error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,15 +32,18 @@ pub struct ModelDriver {
     profile: Profile,
     dialect: Dialect,
     mutant: Option<Mutant>,
+    /// What it declares, when not its profile's (tests of applicability).
+    declares: Option<Capabilities>,
     http: Option<reqwest::Client>,
     session: Option<Session>,
 }
 
 struct Session {
-    client: Client,
+    client: Box<dyn ClientModel>,
     base_url: String,
-    /// The plain password, for mutant `PlainPasswordSent` only.
-    password: String,
+    /// The decisions behind the last event (the reference's, or the inner
+    /// reference client's of a mutant).
+    decisions: Vec<Decision>,
 }
 
 impl ModelDriver {
@@ -54,6 +58,7 @@ impl ModelDriver {
             profile,
             dialect,
             mutant: None,
+            declares: None,
             http: None,
             session: None,
         }
@@ -66,9 +71,17 @@ impl ModelDriver {
         self
     }
 
+    /// The same driver declaring only `capabilities`, as a client without the
+    /// rest would: the harness then never uses the rest (tests of applicability).
+    #[doc(hidden)]
+    pub fn declaring(mut self, capabilities: Capabilities) -> ModelDriver {
+        self.declares = Some(capabilities);
+        self
+    }
+
     /// The model itself, between events (for checks that read its state).
-    pub fn client(&self) -> Option<&Client> {
-        self.session.as_ref().map(|s| &s.client)
+    pub fn client(&self) -> Option<&dyn ClientModel> {
+        self.session.as_ref().map(|s| s.client.as_ref())
     }
 
     fn http(&mut self) -> Result<reqwest::Client, DriverError> {
@@ -90,18 +103,16 @@ impl ModelDriver {
             ));
         }
         let http = self.http()?;
-        let mutant = self.mutant;
         let session = self.session.as_mut().ok_or_else(|| {
             DriverError::Harness("event sent before the driver was started".to_string())
         })?;
         let mut observation = Observation::default();
         let mut batch = Vec::new();
         let mut sent = 0usize;
-        sort_effects(
-            session.client.handle(event.clone()),
-            &mut batch,
-            &mut observation,
-        );
+        session.decisions.clear();
+        let handled = session.client.step(event.clone());
+        session.decisions.extend(handled.decisions);
+        sort_effects(handled.effects, &mut batch, &mut observation);
         // The requests of one `handle` call go out together, as a client with
         // asynchronous HTTP would send them; their answers are fed back in the
         // order the model asked, so the run stays deterministic.
@@ -112,15 +123,6 @@ impl ModelDriver {
                     "the model asked for more than {MAX_REQUESTS_PER_EVENT} requests for one event"
                 )));
             }
-            if mutant == Some(Mutant::PlainPasswordSent) {
-                for request in &mut batch {
-                    for (name, value) in &mut request.headers {
-                        if name.eq_ignore_ascii_case(HEADER_AUTH_KEY) {
-                            value.clone_from(&session.password);
-                        }
-                    }
-                }
-            }
             let base_url = session.base_url.as_str();
             let outcomes = join_all(
                 batch
@@ -130,11 +132,12 @@ impl ModelDriver {
             .await;
             let mut next = Vec::new();
             for (request, outcome) in batch.iter().zip(outcomes) {
-                let effects = session.client.handle(Event::HttpCompleted {
+                let handled = session.client.step(Event::HttpCompleted {
                     id: request.id,
                     outcome: outcome?,
                 });
-                sort_effects(effects, &mut next, &mut observation);
+                session.decisions.extend(handled.decisions);
+                sort_effects(handled.effects, &mut next, &mut observation);
             }
             batch = next;
         }
@@ -207,7 +210,7 @@ impl ClientDriver for ModelDriver {
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()> {
+    ) -> DriverFuture<'a, Capabilities> {
         Box::pin(async move {
             let config = ClientConfig {
                 dialect: self.dialect,
@@ -217,16 +220,21 @@ impl ClientDriver for ModelDriver {
                 device_id: identity.device_id.clone(),
                 clock_start: identity.clock_start,
             };
-            let mut client = Client::new(config, settings.clone(), self.profile);
-            if let Some(mutant) = self.mutant {
-                client = client.with_mutant(mutant);
-            }
+            let client = model_client(
+                config,
+                settings.clone(),
+                self.profile,
+                self.mutant,
+                &identity.password,
+            );
             self.session = Some(Session {
                 client,
                 base_url: identity.base_url.clone(),
-                password: identity.password.clone(),
+                decisions: Vec::new(),
             });
-            Ok(())
+            Ok(self
+                .declares
+                .unwrap_or_else(|| Capabilities::of_profile(self.profile)))
         })
     }
 
@@ -239,5 +247,12 @@ impl ClientDriver for ModelDriver {
             self.session = None;
             Ok(())
         })
+    }
+
+    /// The decisions behind the last event, its answers included.
+    fn decisions(&self) -> &[Decision] {
+        self.session
+            .as_ref()
+            .map_or(&[], |s| s.decisions.as_slice())
     }
 }
