@@ -303,6 +303,7 @@ pub fn list_rules(spec: &Spec) -> (String, usize) {
         if let Some(reading) = rule.reading {
             out.push_str(&format!("{:27}reading: {reading}\n", ""));
         }
+        out.push_str(&format!("{:27}why it matters: {}\n", "", rule.why));
         if covering.is_empty() {
             out.push_str(&format!("{:27}covered by: NO SCENARIO\n", ""));
         }

@@ -29,7 +29,11 @@
 //!       "reason": null,                 // why it was skipped
 //!       "reproduce": "curl -sS -i …",   // null when passed or skipped
 //!       "location": "features/server/pull.feature:14",
-//!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"]
+//!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"],
+//!       "cites": [                      // absent when passed: each rule from the catalogue
+//!         {"id": "S-PULL-2", "level": "MUST", "text": "Pulling a document for which …",
+//!          "why": "BookLore's plugin takes a 404 as \"no remote progress yet\"; …"}
+//!       ]
 //!     }
 //!   ]
 //! }
@@ -44,7 +48,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::catalogue::Level;
+use super::catalogue::{self, Level};
 use super::runner::ScenarioMeta;
 use crate::exit;
 
@@ -90,6 +94,39 @@ pub struct CaseResult {
     pub location: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<String>,
+    /// For a result that did not pass: each cited rule's level, text and why
+    /// it matters, from the catalogue, so a report is readable on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<Citation>,
+}
+
+/// One rule as a failure report quotes it from the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub id: String,
+    pub level: Level,
+    pub text: String,
+    pub why: String,
+}
+
+impl Citation {
+    /// The catalogue's entry for `id`; an unknown id is cited as a MUST with no text.
+    pub fn of(id: &str) -> Citation {
+        match catalogue::find(id) {
+            Some(rule) => Citation {
+                id: rule.id.to_string(),
+                level: rule.level,
+                text: rule.text.to_string(),
+                why: rule.why.to_string(),
+            },
+            None => Citation {
+                id: id.to_string(),
+                level: Level::Must,
+                text: "(not in the catalogue)".to_string(),
+                why: String::new(),
+            },
+        }
+    }
 }
 
 impl CaseResult {
@@ -109,6 +146,7 @@ impl CaseResult {
             reproduce: None,
             location: Some(meta.location.clone()),
             transcript: Vec::new(),
+            cites: Vec::new(),
         }
     }
 
@@ -143,6 +181,7 @@ impl CaseResult {
             reproduce: None,
             location: None,
             transcript: Vec::new(),
+            cites: Vec::new(),
         }
     }
 
@@ -220,6 +259,13 @@ impl Report {
 
     fn refresh(&mut self) {
         let mut summary = Summary::default();
+        for r in &mut self.results {
+            r.cites = if r.status == Status::Passed {
+                Vec::new()
+            } else {
+                r.rules.iter().map(|id| Citation::of(id)).collect()
+            };
+        }
         for r in &self.results {
             match r.status {
                 Status::Passed => summary.passed += 1,
@@ -309,8 +355,14 @@ impl Report {
                         quick_junit::NonSuccessKind::Error
                     };
                     let mut s = quick_junit::TestCaseStatus::non_success(kind);
+                    let why = r
+                        .cites
+                        .iter()
+                        .find(|c| !c.why.is_empty())
+                        .map(|c| format!(" (why it matters: {})", c.why))
+                        .unwrap_or_default();
                     s.set_message(format!(
-                        "{} {}: {}",
+                        "{} {}: {}{why}",
                         r.rules.join(" "),
                         r.level.name(),
                         r.actual.as_deref().unwrap_or("failed")
@@ -419,12 +471,21 @@ impl Report {
 /// The lines a failure shows: rule and level, step, what was sent, expected, got, curl.
 fn failure_detail(r: &CaseResult) -> String {
     let mut out = String::new();
-    let rules = if r.rules.is_empty() {
-        "(no rule id)".to_string()
-    } else {
-        r.rules.join(", ")
-    };
-    let _ = writeln!(out, "rule:     {rules} ({})", r.level.name());
+    if r.cites.is_empty() {
+        let _ = writeln!(out, "rule:     (no rule id) ({})", r.level.name());
+    }
+    for cite in &r.cites {
+        let _ = writeln!(
+            out,
+            "rule:     {} ({}) {}",
+            cite.id,
+            cite.level.name(),
+            cite.text
+        );
+        if !cite.why.is_empty() {
+            let _ = writeln!(out, "why:      {}", cite.why);
+        }
+    }
     if let Some(step) = &r.step {
         let _ = writeln!(out, "step:     {step}");
     }
@@ -578,6 +639,15 @@ mod tests {
         }
         assert_eq!(first["status"], "failed");
         assert_eq!(first["level"], "MUST");
+        let cite = &first["cites"][0];
+        assert_eq!(cite["id"], "S-PULL-2");
+        assert_eq!(cite["level"], "MUST");
+        assert!(cite["text"].as_str().is_some_and(|t| t.contains("404")));
+        assert!(cite["why"].as_str().is_some_and(|t| t.contains("BookLore")));
+        assert!(
+            json["results"][1].get("cites").is_none(),
+            "a pass cites nothing"
+        );
         assert_eq!(json["results"][3]["status"], "skipped");
     }
 
@@ -589,6 +659,7 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<failure"), "{xml}");
+        assert!(xml.contains("why it matters: BookLore"), "{xml}");
         assert!(xml.contains("<skipped"), "{xml}");
         assert!(xml.contains("tests=\"4\""), "{xml}");
     }
@@ -600,7 +671,12 @@ mod tests {
             text.contains("FAIL [S-PULL-2] An unread book is not found"),
             "{text}"
         );
-        assert!(text.contains("S-PULL-2 (MUST)"), "{text}");
+        assert!(
+            text.contains("S-PULL-2 (MUST) Pulling a document"),
+            "{text}"
+        );
+        let why = catalogue::find("S-PULL-2").map(|r| r.why).unwrap_or("?");
+        assert!(text.contains(&format!("why:      {why}")), "{text}");
         assert!(text.contains("expected: status 404"), "{text}");
         assert!(text.contains("got:      status 200, body {}"), "{text}");
         assert!(text.contains("reproduce: curl"), "{text}");
