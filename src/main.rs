@@ -20,12 +20,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Verify both sides against the built-in targets and print one summary.
-    Verify(contract::verify_cli::VerifyArgs),
+    Verify(contract::verify::VerifyArgs),
     /// Verify a sync server against the contract, rule by rule (the built-in fake server without --base-url).
-    VerifyServer(contract::server_cli::VerifyServerArgs),
+    VerifyServer(contract::server::cli::VerifyServerArgs),
     /// Verify a client against the contract (the reference model without --adapter):
     /// the client features, then the differential run.
-    VerifyClient(contract::client_cli::VerifyClientArgs),
+    VerifyClient(contract::client::cli::VerifyClientArgs),
     /// Run the fake sync server (BookLore or kosync dialect) with its admin API.
     Serve(server::cli::ServeArgs),
     /// Serve the reference client model over the stdio adapter protocol (docs/adapter-protocol.md).
@@ -45,9 +45,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Verify(args) => ExitCode::from(contract::verify_cli::run(args)),
-        Command::VerifyServer(args) => contract::server_cli::run(args),
-        Command::VerifyClient(args) => ExitCode::from(contract::client_cli::run(args)),
+        Command::Verify(args) => ExitCode::from(contract::verify::run(args)),
+        Command::VerifyServer(args) => contract::server::cli::run(args),
+        Command::VerifyClient(args) => ExitCode::from(contract::client::cli::run(args)),
         Command::Serve(args) => server::cli::run(args),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
         Command::Hash { files } => hash_files(&files),

@@ -7,7 +7,6 @@
 //! to the fake server, whose journal is the record of what it sent, so HTTP
 //! requests never appear in an [`Observation`].
 
-pub mod differential;
 pub mod model_driver;
 pub mod protocol;
 pub mod stdio;

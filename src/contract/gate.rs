@@ -1,6 +1,6 @@
 //! The rule-coverage gate: keeps the features and the rule catalogue from
 //! drifting apart. `cargo test` runs it over the repository's `features/`
-//! (tests/gate.rs); `kosync-contract rules` uses the same coverage.
+//! (tests/harness/gate.rs); `kosync-contract rules` uses the same coverage.
 //!
 //! Four checks, each a [`GateProblem`] kind: every feature file parses, every
 //! tag shaped like a rule id names a catalogue rule, every scenario cites at

@@ -49,7 +49,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::catalogue::{self, Level};
-use super::runner::ScenarioMeta;
+use super::scenario::ScenarioMeta;
 use crate::exit;
 
 /// How one scenario ended.

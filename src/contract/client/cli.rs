@@ -1,0 +1,296 @@
+//! `kosync-contract verify-client`: run the client features against a client.
+//!
+//! With no `--adapter`, the client is the reference model in process (the
+//! oracle checked against itself, which is how the features are known to be
+//! right). Each scenario gets a fresh fake server and a fresh driver; reports
+//! and exit codes are those of every verify command (0 conformant, 1 a gating
+//! rule failed, 2 the harness could not do its job).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::differential;
+use super::world::{
+    profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, DEFAULT_PROFILE,
+};
+use crate::adapter::model_driver::ModelDriver;
+use crate::adapter::ClientDriver;
+use crate::contract::report::{Report, ReportFiles};
+use crate::contract::runner::{self, FeatureSource, HarnessError, RunOptions};
+use crate::exit;
+use crate::model::Mutant;
+use crate::protocol::Dialect;
+
+/// The built-in client features (`features/client`).
+pub fn builtin_client_features() -> FeatureSource {
+    crate::contract::features::embedded("client")
+}
+
+/// `verify-client` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerifyClientArgs {
+    /// Command that starts the client's adapter (JSON lines on stdin/stdout);
+    /// without it the reference model is verified.
+    #[arg(long, value_name = "CMD")]
+    pub adapter: Option<String>,
+    /// Behaviour profile the client claims.
+    #[arg(long, default_value = DEFAULT_PROFILE, value_parser = parse_profile)]
+    pub profile: String,
+    /// Only scenarios matching this tag expression, e.g. `@C-PULL-5 or @C-PUSH-6`.
+    #[arg(long, value_name = "EXPR")]
+    pub tags: Option<String>,
+    /// How long the adapter may take to answer one message before the run
+    /// ends with exit 2.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub adapter_timeout_ms: u64,
+    /// Random cases of the differential run after the features (default 200;
+    /// 0 skips it; with --tags it runs only when this is given).
+    #[arg(long, value_name = "N")]
+    pub cases: Option<u32>,
+    /// Seed of the differential run, to replay a failure.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub report: ReportFiles,
+    /// Run the client `.feature` files of this directory (searched recursively)
+    /// instead of the built-in ones; they use the steps of `features/client`.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<PathBuf>,
+    /// Scenarios run at once (each has its own fake server and client).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+}
+
+fn parse_profile(s: &str) -> Result<String, String> {
+    if profile_named(s).is_some() {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "unknown profile {s:?}: expected one of {}",
+            profile_names().join(", ")
+        ))
+    }
+}
+
+/// Which client a run verifies.
+#[derive(Clone)]
+pub enum ClientTarget {
+    /// The reference model, optionally with one rule broken (detection tests).
+    Model(Option<Mutant>),
+    /// Any driver, e.g. a subprocess adapter; `describe` names it in the report
+    /// and `args` reproduces it on a command line (` --adapter '…'`).
+    Driver {
+        drivers: DriverFactory,
+        describe: String,
+        args: String,
+    },
+}
+
+impl std::fmt::Debug for ClientTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientTarget::Model(m) => f.debug_tuple("Model").field(m).finish(),
+            ClientTarget::Driver { describe, .. } => f
+                .debug_struct("Driver")
+                .field("describe", describe)
+                .finish(),
+        }
+    }
+}
+
+/// What a client run needs besides the target.
+#[derive(Debug, Clone)]
+pub struct ClientRunOptions {
+    pub source: FeatureSource,
+    pub tags: Option<String>,
+    pub profile: String,
+    pub concurrency: usize,
+}
+
+impl Default for ClientRunOptions {
+    fn default() -> Self {
+        ClientRunOptions {
+            source: builtin_client_features(),
+            tags: None,
+            profile: DEFAULT_PROFILE.to_string(),
+            concurrency: 8,
+        }
+    }
+}
+
+/// Run the client features against `target` and return the report.
+/// The future is not `Send` (cucumber runs locally): await it directly.
+pub async fn verify_client(
+    target: ClientTarget,
+    options: ClientRunOptions,
+) -> Result<Report, HarnessError> {
+    let tags = match &options.tags {
+        Some(expr) => Some(runner::parse_tags(expr).map_err(HarnessError::Target)?),
+        None => None,
+    };
+    let (drivers, describe, args): (DriverFactory, String, String) = match target {
+        ClientTarget::Model(mutant) => {
+            let Some(profile) = profile_named(&options.profile) else {
+                return Err(HarnessError::Target(format!(
+                    "the reference model has no profile {:?} (it has {})",
+                    options.profile,
+                    profile_names().join(", ")
+                )));
+            };
+            let drivers: DriverFactory = Arc::new(move || {
+                let driver = ModelDriver::for_profile(profile, Dialect::BookLore);
+                let driver = match mutant {
+                    Some(m) => driver.with_mutant(m),
+                    None => driver,
+                };
+                Ok(Box::new(driver) as Box<dyn ClientDriver>)
+            });
+            let describe = match mutant {
+                Some(m) => format!("reference model with mutant {}", m.name()),
+                None => "reference model (in process)".to_string(),
+            };
+            (drivers, describe, String::new())
+        }
+        ClientTarget::Driver {
+            drivers,
+            describe,
+            args,
+        } => (drivers, describe, args),
+    };
+    let context = ClientContext {
+        drivers,
+        profile: options.profile.clone(),
+        target_args: args,
+    };
+    runner::run::<ClientWorld>(
+        Arc::new(context),
+        RunOptions {
+            source: options.source,
+            tags,
+            concurrency: options.concurrency.max(1),
+            target: describe,
+            dialect: None,
+            profile: Some(options.profile),
+        },
+    )
+    .await
+}
+
+/// The options of a client run as `verify-client` flags give them.
+pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
+    ClientRunOptions {
+        source: match &args.features {
+            Some(dir) => FeatureSource::Dir(dir.clone()),
+            None => builtin_client_features(),
+        },
+        tags: args.tags.clone(),
+        profile: args.profile.clone(),
+        concurrency: args.concurrency,
+    }
+}
+
+/// `kosync-contract verify-client`; returns the process exit code.
+pub fn run(args: VerifyClientArgs) -> u8 {
+    let adapter = match &args.adapter {
+        Some(line) => match crate::adapter::subprocess::AdapterCommand::parse(line) {
+            Ok(command) => Some(command),
+            Err(err) => {
+                eprintln!("kosync-contract verify-client: --adapter: {err}");
+                return exit::HARNESS_ERROR;
+            }
+        },
+        None => None,
+    };
+    let timeout = std::time::Duration::from_millis(args.adapter_timeout_ms.max(1));
+    let target = match &adapter {
+        Some(command) => {
+            let make =
+                crate::adapter::subprocess::SubprocessDriver::factory(command.clone(), timeout);
+            ClientTarget::Driver {
+                drivers: Arc::new(move || Ok(make())),
+                describe: format!("adapter `{}`", command.line),
+                args: format!(" --adapter {}", shell_quote(&command.line)),
+            }
+        }
+        None => ClientTarget::Model(None),
+    };
+    let runtime = match runner::runtime() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
+    if let Some(command) = &adapter {
+        if let Err(err) = runtime.block_on(differential::preflight(command, timeout)) {
+            eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
+            let mut result = crate::contract::report::CaseResult::new(
+                "adapter start",
+                "the adapter answers init and shutdown",
+                &[],
+                crate::contract::catalogue::Level::Must,
+                crate::contract::report::Status::Error,
+            );
+            result.actual = Some(err.to_string());
+            let mut report = Report::new(
+                format!("adapter `{}`", command.line),
+                None,
+                Some(args.profile.clone()),
+                vec![result],
+            );
+            report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
+            return args.report.emit(&report, "kosync-contract verify-client");
+        }
+    }
+    let options = run_options(&args);
+    let started = std::time::Instant::now();
+    let mut report = match runtime.block_on(verify_client(target, options)) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return exit::HARNESS_ERROR;
+        }
+    };
+    // The differential run brings its own runtime; this one is idle meanwhile.
+    // It touches every rule, so a `--tags` selection skips it unless `--cases` asks.
+    let cases = match (args.cases, &args.tags) {
+        (Some(cases), _) => cases,
+        (None, Some(_)) => 0,
+        (None, None) => differential::DEFAULT_CASES,
+    };
+    if cases > 0 {
+        let seed = args.seed.unwrap_or(differential::DEFAULT_SEED);
+        let candidate = match &adapter {
+            Some(command) => {
+                let make =
+                    crate::adapter::subprocess::SubprocessDriver::factory(command.clone(), timeout);
+                differential::Candidate::Driver {
+                    make: Box::new(make),
+                }
+            }
+            None => differential::Candidate::Driver {
+                make: Box::new(|| Box::new(ModelDriver::new()) as Box<dyn ClientDriver>),
+            },
+        };
+        let found = differential::run(&candidate, differential::Options::new(cases, seed));
+        let reproduce = format!(
+            "kosync-contract verify-client{} --cases {cases} --seed {seed}",
+            adapter
+                .as_ref()
+                .map(|c| format!(" --adapter {}", shell_quote(&c.line)))
+                .unwrap_or_default()
+        );
+        report.extend([differential::case_result(&found, &reproduce)]);
+    }
+    if adapter.is_none() {
+        report.note("client features run against the reference model (in process)");
+    }
+    let code = args.report.emit(&report, "kosync-contract verify-client");
+    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    code
+}
+
+/// `line` as one shell word.
+fn shell_quote(line: &str) -> String {
+    format!("'{}'", line.replace('\'', "'\\''"))
+}

@@ -1,0 +1,685 @@
+//! The client contract's cucumber world: one reader, one client under test,
+//! one fresh fake server per scenario.
+//!
+//! The world plays the reader's life to a [`ClientDriver`] (the reference
+//! model in process, or a real client behind an adapter) and reads what the
+//! client did from two places only: the [`Observation`] the driver returns
+//! after each event (prompts, applied positions, notices, queue counts) and
+//! the fake server's request journal (every HTTP request the client sent).
+//! Time is virtual: "20 seconds pass" is an [`Event::TimePassed`] for the
+//! client and an admin clock advance for the server; nothing sleeps.
+//!
+//! The steps that use this world live in `steps.rs` (what the reader
+//! and the server do) and `steps_then.rs` (what must be seen). This
+//! file holds the state and the plumbing; it knows no rule.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use futures::future::LocalBoxFuture;
+use futures::FutureExt as _;
+use serde_json::json;
+
+use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
+use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
+use crate::model::{Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch};
+use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
+use crate::server::{
+    self, AdminClient, Fault, JournalEntry, RunningServer, ServerConfig, UserSpec,
+};
+
+/// Makes a fresh, not yet started driver for one scenario. Called once per
+/// scenario, possibly from several scenarios at once.
+pub type DriverFactory =
+    Arc<dyn Fn() -> Result<Box<dyn ClientDriver>, DriverError> + Send + Sync + 'static>;
+
+/// The profile of the BookLore plugin, the one the reference model plays
+/// by default (`Profile::default().name()`, checked by a test).
+pub const DEFAULT_PROFILE: &str = "booklore-plugin";
+
+/// The client profiles there are. A scenario tagged with one of these names
+/// runs only against a client claiming that profile.
+pub fn profile_names() -> Vec<&'static str> {
+    Profile::ALL.iter().map(|p| p.name()).collect()
+}
+
+/// The profile called `name`.
+pub fn profile_named(name: &str) -> Option<Profile> {
+    Profile::ALL.iter().copied().find(|p| p.name() == name)
+}
+
+/// What every scenario of one client run shares.
+pub struct ClientContext {
+    /// How to get a driver for the client under test.
+    pub drivers: DriverFactory,
+    /// The behaviour profile the client claims (`booklore-plugin`).
+    pub profile: String,
+    /// How the client is named in reproduction lines (`--adapter '…'` or nothing).
+    pub target_args: String,
+}
+
+impl fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientContext")
+            .field("profile", &self.profile)
+            .field("target_args", &self.target_args)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reader's account on the fake server.
+pub const READER_USER: &str = "reader";
+/// Distinctive on purpose: C-WIRE-4 checks it never appears on the wire.
+pub const READER_PASSWORD: &str = "Plain-Text-Passphrase-7f3a";
+/// The client's virtual clock at the start of every scenario (2026-01-01T00:00:00Z).
+pub const CLOCK_START: i64 = 1_767_225_600;
+/// Pages of every book in the features, so "20%" is page 20.
+pub const BOOK_PAGES: u32 = 100;
+/// Header the harness puts on its own requests (seeding, reading back), so
+/// they are never mistaken for the client's in the journal.
+pub const HARNESS_HEADER: &str = "x-kosync-contract-harness";
+/// The device the harness pretends to be when it seeds remote progress.
+const OTHER_DEVICE: &str = "other-device";
+const OTHER_DEVICE_ID: &str = "0123456789ABCDEF0123456789ABCDEF";
+
+/// The books of the features, by the name the text uses ("book A").
+pub const BOOK_NAMES: &[&str] = &["A", "B", "C", "D"];
+
+/// The KOReader partial-MD5 of book `name`: a real hash of fixed made-up file
+/// contents, so it has the shape C-WIRE-3 asks for and never changes.
+pub fn book_hash(name: &str) -> Option<String> {
+    if !BOOK_NAMES.contains(&name) {
+        return None;
+    }
+    let contents = format!("kosync-contract sample book {name}\n").repeat(300);
+    Some(hash::partial_md5_bytes(contents.as_bytes()))
+}
+
+/// One request the client sent, with the event that caused it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Index into [`ClientWorld::events`] of the event being handled when it arrived.
+    pub event: usize,
+    /// The world's virtual clock (seconds since [`CLOCK_START`]) at that event.
+    pub elapsed: u64,
+    pub entry: JournalEntry,
+}
+
+/// Which kind of step ran last, so a `When` block can mark where its outcome starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Block {
+    Given,
+    When,
+    Then,
+}
+
+/// The world of one client scenario.
+#[derive(cucumber::World)]
+#[world(init = Self::new)]
+pub struct ClientWorld {
+    pub(crate) meta: Option<ScenarioMeta>,
+    target_args: String,
+    make_driver: Option<DriverFactory>,
+    driver: Option<Box<dyn ClientDriver>>,
+    server: Option<RunningServer>,
+    admin: Option<AdminClient>,
+    base_url: String,
+    http: reqwest::Client,
+    /// Settings the client starts with; steps before the first event edit them.
+    pub(crate) settings: Settings,
+    /// Settings fields a step changed, so "left at their defaults" can be checked.
+    pub(crate) touched: BTreeSet<&'static str>,
+    started: bool,
+    /// Seconds of virtual time since [`CLOCK_START`].
+    pub(crate) elapsed: u64,
+    /// The open book's name and the reader's position in it.
+    pub(crate) open_book: Option<String>,
+    /// Where the reader is (kept after closing, for "the reader stays at").
+    pub(crate) position: Option<Position>,
+    /// Whether a prompt is showing and not answered yet.
+    pub(crate) prompt_open: bool,
+    /// Every event sent, in order.
+    pub(crate) events: Vec<Event>,
+    /// Observed effects, each with the index of the event that caused it.
+    pub(crate) effects: Vec<(usize, Effect)>,
+    /// The client's requests, in arrival order.
+    pub(crate) exchanges: Vec<Exchange>,
+    /// Journal entries already looked at (the client's and the harness's).
+    journal_seen: usize,
+    pub(crate) queue: QueueCounts,
+    /// The queue summary the client last reported (C-Q-4), if any.
+    pub(crate) summary: Option<String>,
+    /// Where the current `When` block's outcome starts.
+    pub(crate) mark_effects: usize,
+    pub(crate) mark_exchanges: usize,
+    block: Block,
+    /// Things the harness did (seeding, faults), for the transcript.
+    pub(crate) notes: Vec<(usize, String)>,
+}
+
+impl fmt::Debug for ClientWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientWorld")
+            .field("base_url", &self.base_url)
+            .field("settings", &self.settings)
+            .field("elapsed", &self.elapsed)
+            .field("open_book", &self.open_book)
+            .field("position", &self.position)
+            .field("queue", &self.queue)
+            .field("events", &self.events.len())
+            .field("exchanges", &self.exchanges.len())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) use runner::harness_fault;
+
+impl ClientWorld {
+    fn new() -> Self {
+        ClientWorld {
+            meta: None,
+            target_args: String::new(),
+            make_driver: None,
+            driver: None,
+            server: None,
+            admin: None,
+            base_url: String::new(),
+            http: reqwest::Client::new(),
+            settings: Settings::default(),
+            touched: BTreeSet::new(),
+            started: false,
+            elapsed: 0,
+            open_book: None,
+            position: None,
+            prompt_open: false,
+            events: Vec::new(),
+            effects: Vec::new(),
+            exchanges: Vec::new(),
+            journal_seen: 0,
+            queue: QueueCounts::default(),
+            summary: None,
+            mark_effects: 0,
+            mark_exchanges: 0,
+            block: Block::Given,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Note which kind of step is running; the first `When` after a `Given` or
+    /// `Then` marks where the outcome the next `Then`s look at begins.
+    pub(crate) fn enter(&mut self, ty: cucumber::gherkin::StepType) {
+        use cucumber::gherkin::StepType;
+        let block = match ty {
+            StepType::Given => Block::Given,
+            StepType::When => Block::When,
+            StepType::Then => Block::Then,
+        };
+        if block == Block::When && self.block != Block::When {
+            self.mark_effects = self.effects.len();
+            self.mark_exchanges = self.exchanges.len();
+        }
+        self.block = block;
+    }
+
+    /// The fake server's admin client (present once `prepare` ran).
+    fn admin(&self) -> &AdminClient {
+        match &self.admin {
+            Some(admin) => admin,
+            None => harness_fault("the scenario's fake server was not started"),
+        }
+    }
+
+    /// The server's dialect: the client profiles of the features talk BookLore.
+    pub(crate) fn dialect(&self) -> Dialect {
+        Dialect::BookLore
+    }
+
+    /// The document hash of book `name`, or a feature-text error.
+    pub(crate) fn hash_of(&self, name: &str) -> String {
+        match book_hash(name) {
+            Some(hash) => hash,
+            None => harness_fault(format!(
+                "the features know books {}, not {name:?}",
+                BOOK_NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// The identity the client is started with.
+    pub(crate) fn identity(&self) -> ClientIdentity {
+        ClientIdentity {
+            base_url: self.base_url.clone(),
+            user: READER_USER.to_string(),
+            password: READER_PASSWORD.to_string(),
+            device: "kosync-contract reader".to_string(),
+            device_id: "A1B2C3D4E5F60718293A4B5C6D7E8F90".to_string(),
+            clock_start: CLOCK_START,
+        }
+    }
+
+    /// Change a setting: before the client started, in its start settings;
+    /// afterwards, as a [`Event::SettingsChanged`]. Returns what was observed.
+    pub(crate) async fn change_settings(&mut self, patch: SettingsPatch, fields: &[&'static str]) {
+        self.touched.extend(fields.iter().copied());
+        if !self.started {
+            apply_patch(&mut self.settings, &patch);
+            return;
+        }
+        self.send(Event::SettingsChanged { patch }).await;
+    }
+
+    /// Start the client if it has not been yet.
+    async fn ensure_started(&mut self) {
+        if self.started {
+            return;
+        }
+        let identity = self.identity();
+        let settings = self.settings.clone();
+        let Some(driver) = self.driver.as_mut() else {
+            harness_fault("no client driver for this scenario");
+        };
+        if let Err(err) = driver.start(&identity, &settings).await {
+            harness_fault(format!("the client could not be started: {err}"));
+        }
+        self.started = true;
+    }
+
+    /// Deliver one event to the client, then collect what it showed and what
+    /// it sent. Steps call this for every event; it is the only way in.
+    pub(crate) async fn send(&mut self, event: Event) {
+        self.ensure_started().await;
+        let index = self.events.len();
+        self.events.push(event.clone());
+        let Some(driver) = self.driver.as_mut() else {
+            harness_fault("no client driver for this scenario");
+        };
+        let observation = match driver.send(&event).await {
+            Ok(observation) => observation,
+            Err(err) => harness_fault(format!(
+                "the client failed while handling {}: {err}",
+                event_name(&event)
+            )),
+        };
+        for effect in observation.effects {
+            match &effect {
+                Effect::PromptShown { .. } => self.prompt_open = true,
+                Effect::PositionApplied { position, .. } => {
+                    self.position = Some(position.clone());
+                }
+                _ => {}
+            }
+            self.effects.push((index, effect));
+        }
+        self.queue = observation.queue;
+        self.summary = observation.summary;
+        self.collect_journal(index).await;
+    }
+
+    /// Read the journal entries that arrived since the last look and keep the
+    /// client's, attributed to event `index`.
+    async fn collect_journal(&mut self, index: usize) {
+        let journal = match self.admin().journal().await {
+            Ok(journal) => journal,
+            Err(err) => harness_fault(format!("cannot read the fake server's journal: {err:#}")),
+        };
+        if journal.len() < self.journal_seen {
+            harness_fault("the fake server's journal shrank (was it reset, or over its limit?)");
+        }
+        for entry in journal.into_iter().skip(self.journal_seen) {
+            self.journal_seen += 1;
+            if entry.headers.contains_key(HARNESS_HEADER) {
+                continue;
+            }
+            self.exchanges.push(Exchange {
+                event: index,
+                elapsed: self.elapsed,
+                entry,
+            });
+        }
+    }
+
+    /// Let virtual time pass on both clocks: the server's first, so anything
+    /// the client sends during the event carries the new time.
+    pub(crate) async fn pass_time(&mut self, seconds: u64) {
+        let Ok(delta) = i64::try_from(seconds) else {
+            harness_fault(format!("{seconds} seconds is too long a wait"));
+        };
+        if let Err(err) = self.admin().advance_clock(delta).await {
+            harness_fault(format!("cannot advance the fake server's clock: {err:#}"));
+        }
+        self.elapsed += seconds;
+        self.send(Event::TimePassed { seconds }).await;
+    }
+
+    /// Store remote progress for `book` as another device of the same user would.
+    /// `clock_offset` stamps it that many seconds away from the reader's clock.
+    pub(crate) async fn seed_progress(
+        &mut self,
+        book: &str,
+        percentage: f64,
+        progress: &str,
+        clock_offset: i64,
+    ) {
+        let document = self.hash_of(book);
+        let admin = self.admin().clone();
+        if clock_offset != 0 {
+            if let Err(err) = admin.advance_clock(clock_offset).await {
+                harness_fault(format!("cannot move the fake server's clock: {err:#}"));
+            }
+        }
+        let url = format!("{}{}", self.base_url, self.dialect().push_path());
+        let body = json!({
+            "document": document,
+            "percentage": percentage,
+            "progress": progress,
+            "device": OTHER_DEVICE,
+            "device_id": OTHER_DEVICE_ID,
+        });
+        let answer = self
+            .http
+            .put(&url)
+            .header(HEADER_AUTH_USER, READER_USER)
+            .header(HEADER_AUTH_KEY, protocol::key_for_password(READER_PASSWORD))
+            .header(HARNESS_HEADER, "seed")
+            .json(&body)
+            .send()
+            .await;
+        if clock_offset != 0 {
+            if let Err(err) = admin.advance_clock(-clock_offset).await {
+                harness_fault(format!("cannot move the fake server's clock back: {err:#}"));
+            }
+        }
+        match answer {
+            Ok(response) if response.status().is_success() => {}
+            Ok(response) => harness_fault(format!(
+                "seeding progress for book {book} was refused: {}",
+                response.status()
+            )),
+            Err(err) => harness_fault(format!("seeding progress for book {book} failed: {err}")),
+        }
+        self.note(format!(
+            "harness: another device pushed {percentage} ({progress:?}) for book {book}"
+        ));
+    }
+
+    /// What the server holds for `book`, read the way a client would:
+    /// `Some((status, body))`; the harness's own request is left out of the journal.
+    pub(crate) async fn read_back(&self, book: &str) -> (u16, serde_json::Value) {
+        let document = self.hash_of(book);
+        let url = format!("{}{}", self.base_url, self.dialect().pull_path(&document));
+        let answer = self
+            .http
+            .get(&url)
+            .header(HEADER_AUTH_USER, READER_USER)
+            .header(HEADER_AUTH_KEY, protocol::key_for_password(READER_PASSWORD))
+            .header(HARNESS_HEADER, "read-back")
+            .send()
+            .await;
+        let response = match answer {
+            Ok(response) => response,
+            Err(err) => harness_fault(format!("reading book {book}'s progress failed: {err}")),
+        };
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    /// Script a server fault.
+    pub(crate) async fn add_fault(&mut self, fault: Fault, described: String) {
+        if let Err(err) = self.admin().add_fault(&fault).await {
+            harness_fault(format!("cannot script a fault on the fake server: {err:#}"));
+        }
+        self.note(format!("harness: the server {described}"));
+    }
+
+    fn note(&mut self, text: String) {
+        self.notes.push((self.events.len(), text));
+    }
+
+    /// The client's requests since the current `When` block began.
+    pub(crate) fn exchanges_since_mark(&self) -> &[Exchange] {
+        &self.exchanges[self.mark_exchanges.min(self.exchanges.len())..]
+    }
+
+    /// The effects seen since the current `When` block began.
+    pub(crate) fn effects_since_mark(&self) -> impl Iterator<Item = &Effect> {
+        self.effects[self.mark_effects.min(self.effects.len())..]
+            .iter()
+            .map(|(_, e)| e)
+    }
+
+    /// The event list as JSON lines, the way an adapter would receive them.
+    fn event_lines(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap_or_else(|_| format!("{e:?}")))
+            .collect()
+    }
+}
+
+/// Apply a patch to settings the way a client applies a settings change,
+/// for settings given before the client starts. Invalid values are refused
+/// here too, so a feature cannot start a client with them.
+fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
+    if let Some(v) = patch.apply_all_but_pages(settings) {
+        match u32::try_from(v) {
+            Ok(n) if n >= 1 => settings.pages_per_sync = n,
+            _ => harness_fault(format!(
+                "a client cannot start with \"Periodically sync every # pages\" = {v}; \
+                 change it with a When step to check that it is refused"
+            )),
+        }
+    }
+}
+
+/// A short name of an event for messages.
+pub(crate) fn event_name(event: &Event) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "an event".to_string())
+}
+
+/// `GET /api/koreader/syncs/progress/… → 404` for the transcript.
+pub(crate) fn describe_entry(entry: &JournalEntry) -> String {
+    let body = if entry.body.is_null() {
+        String::new()
+    } else {
+        format!(" {}", entry.body)
+    };
+    let status = if entry.status == 0 {
+        "dropped".to_string()
+    } else {
+        entry.status.to_string()
+    };
+    format!("{} {}{body} → {status}", entry.method, entry.path)
+}
+
+impl ContractWorld for ClientWorld {
+    type Context = ClientContext;
+
+    fn applicability(ctx: &ClientContext, meta: &ScenarioMeta) -> Applicability {
+        let claimed: Vec<&str> = profile_names()
+            .into_iter()
+            .filter(|p| meta.has_tag(p))
+            .collect();
+        if claimed.is_empty() || claimed.contains(&ctx.profile.as_str()) {
+            Applicability::Run
+        } else {
+            Applicability::Exclude
+        }
+    }
+
+    fn prepare<'a>(
+        &'a mut self,
+        ctx: &'a ClientContext,
+        meta: &'a ScenarioMeta,
+    ) -> LocalBoxFuture<'a, anyhow::Result<()>> {
+        async move {
+            self.meta = Some(meta.clone());
+            self.target_args = ctx.target_args.clone();
+            self.make_driver = Some(Arc::clone(&ctx.drivers));
+            let mut config = ServerConfig::new(Dialect::BookLore);
+            config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
+            config.books = server::BookPolicy::AnyDocument;
+            let running = server::start(config).await?;
+            self.base_url = running.base_url();
+            let admin = running.admin();
+            admin.set_clock(CLOCK_START).await?;
+            self.admin = Some(admin);
+            self.server = Some(running);
+            let driver = (ctx.drivers)().map_err(|e| anyhow::anyhow!("{e}"))?;
+            self.driver = Some(driver);
+            Ok(())
+        }
+        .boxed_local()
+    }
+
+    fn finish(&mut self) -> LocalBoxFuture<'_, ()> {
+        async move {
+            if let Some(mut driver) = self.driver.take() {
+                if self.started {
+                    // A client that fails to stop has already been judged by its steps.
+                    let _ = driver.stop().await;
+                }
+            }
+            if let Some(server) = self.server.take() {
+                server.shutdown().await;
+            }
+        }
+        .boxed_local()
+    }
+
+    fn reproduce(&self) -> Option<String> {
+        let meta = self.meta.as_ref()?;
+        let tags = if meta.rules.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " --tags '{}'",
+                meta.rules
+                    .iter()
+                    .map(|r| format!("@{r}"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        };
+        let settings = serde_json::to_string(&self.settings).unwrap_or_default();
+        let mut out = format!(
+            "kosync-contract verify-client{}{tags}   # {}\n  start settings: {settings}\n  events, as an adapter receives them:",
+            self.target_args, meta.location
+        );
+        for line in self.event_lines() {
+            out.push_str("\n    ");
+            out.push_str(&line);
+        }
+        Some(out)
+    }
+
+    fn transcript(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut notes = self.notes.iter().peekable();
+        let mut exchanges = self.exchanges.iter().peekable();
+        let mut effects = self.effects.iter().peekable();
+        for (index, event) in self.events.iter().enumerate() {
+            while let Some((_, note)) = notes.next_if(|(at, _)| *at <= index) {
+                lines.push(note.clone());
+            }
+            lines.push(format!(
+                "t+{}s event {}",
+                self.elapsed_at(index),
+                serde_json::to_string(event).unwrap_or_default()
+            ));
+            while let Some(x) = exchanges.next_if(|x| x.event == index) {
+                lines.push(format!("  client sent {}", describe_entry(&x.entry)));
+            }
+            while let Some((_, effect)) = effects.next_if(|(at, _)| *at == index) {
+                lines.push(format!(
+                    "  client showed {}",
+                    serde_json::to_string(effect).unwrap_or_default()
+                ));
+            }
+        }
+        for (_, note) in notes {
+            lines.push(note.clone());
+        }
+        lines.push(format!(
+            "queue now {} ({} pending, {} synced)",
+            self.queue.summary(),
+            self.queue.pending,
+            self.queue.synced
+        ));
+        // Last, because reports show the last line as what was sent: the
+        // client's requests in the block the failing check looked at.
+        let block: Vec<String> = self
+            .exchanges_since_mark()
+            .iter()
+            .map(|x| describe_entry(&x.entry))
+            .collect();
+        lines.push(if block.is_empty() {
+            "the client sent nothing since the last When".to_string()
+        } else {
+            format!("the client sent, since the last When: {}", block.join("; "))
+        });
+        lines
+    }
+}
+
+impl ClientWorld {
+    /// Virtual seconds elapsed when event `index` was sent.
+    fn elapsed_at(&self, index: usize) -> u64 {
+        self.events
+            .iter()
+            .take(index)
+            .map(|e| match e {
+                Event::TimePassed { seconds } => *seconds,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn books_have_distinct_well_formed_hashes() {
+        let hashes: BTreeSet<String> = BOOK_NAMES.iter().filter_map(|b| book_hash(b)).collect();
+        assert_eq!(hashes.len(), BOOK_NAMES.len());
+        assert!(hashes.iter().all(|h| protocol::is_document_hash(h)));
+        assert_eq!(book_hash("A"), book_hash("A"));
+        assert_eq!(book_hash("Z"), None);
+    }
+
+    #[test]
+    fn the_default_profile_is_the_models_default() {
+        assert_eq!(DEFAULT_PROFILE, Profile::default().name());
+        assert_eq!(profile_named(DEFAULT_PROFILE), Some(Profile::default()));
+        assert_eq!(profile_named("kindle"), None);
+    }
+
+    #[test]
+    fn start_settings_take_a_patch_field_by_field() {
+        let mut settings = Settings::default();
+        apply_patch(
+            &mut settings,
+            &SettingsPatch {
+                enabled: Some(true),
+                pages_per_sync: Some(3),
+                ..SettingsPatch::default()
+            },
+        );
+        assert!(settings.enabled);
+        assert_eq!(settings.pages_per_sync, 3);
+        assert_eq!(settings.newer_strategy, Settings::default().newer_strategy);
+    }
+
+    #[test]
+    fn the_reader_password_is_not_its_key() {
+        // C-WIRE-4 checks look for the password on the wire; the key must not contain it.
+        assert!(!protocol::key_for_password(READER_PASSWORD).contains(READER_PASSWORD));
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the harness as a whole: the `verify` commands from
+//! the command line, the coverage gate, the living docs (rendered and in a
+//! browser), the `hash` command and feature, and the detection-coverage gate
+//! over every rule. One test binary for the area.
+
+mod cli_verify;
+mod detection_coverage;
+mod docs_browser;
+mod docs_render;
+mod gate;
+mod gate_checks;
+mod hash_cli;
+mod hash_features;
