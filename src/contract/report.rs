@@ -209,6 +209,31 @@ pub struct Summary {
     pub error: usize,
 }
 
+/// What skipped scenarios do to a run's outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipPolicy {
+    /// Skips are listed and change nothing (client runs, for now).
+    #[default]
+    Reported,
+    /// A gating rule none of whose checks ran makes the run incomplete (exit 3).
+    Gate,
+    /// The user accepted a partial run (`--allow-skips`): unchecked rules are
+    /// listed, and the verdict says the run was partial, but the exit code is 0.
+    Allowed,
+}
+
+/// A gating rule the run was asked to check and could not: every scenario
+/// (and property) citing it was skipped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unchecked {
+    pub rule: String,
+    pub level: Level,
+    pub why: String,
+    /// Why its checks were skipped, each reason once.
+    pub reasons: Vec<String>,
+}
+
 /// The outcome of one verify run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -220,6 +245,10 @@ pub struct Report {
     pub profile: Option<String>,
     pub exit_code: u8,
     pub summary: Summary,
+    /// Gating rules in scope that no scenario checked (see [`SkipPolicy`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<Unchecked>,
+    pub skip_policy: SkipPolicy,
     /// Facts about the run a reader needs (which documents were written, what was skipped wholesale).
     pub notes: Vec<String>,
     pub results: Vec<CaseResult>,
@@ -239,11 +268,35 @@ impl Report {
             profile,
             exit_code: exit::CONFORMANT,
             summary: Summary::default(),
+            unchecked: Vec::new(),
+            skip_policy: SkipPolicy::default(),
             notes: Vec::new(),
             results,
         };
         report.refresh();
         report
+    }
+
+    /// The report of a run that could not be done (exit 2): one error result
+    /// saying why, so the JSON and JUnit files a CI job reads exist and explain.
+    pub fn could_not_verify(target: String, dialect: Option<String>, reason: &str) -> Self {
+        let mut case = CaseResult::new(
+            "Verifying the target",
+            "The run could not be done",
+            &[],
+            Level::Must,
+            Status::Error,
+        );
+        case.actual = Some(reason.to_string());
+        let mut report = Report::new(target, dialect, None, vec![case]);
+        report.note(format!("could not verify: {reason}"));
+        report
+    }
+
+    /// Decide what skipped gating rules do to the outcome.
+    pub fn set_skip_policy(&mut self, policy: SkipPolicy) {
+        self.skip_policy = policy;
+        self.refresh();
     }
 
     /// Add results (e.g. property checks) and recompute the verdict.
@@ -275,17 +328,25 @@ impl Report {
             }
         }
         self.summary = summary;
+        self.unchecked = match self.skip_policy {
+            SkipPolicy::Reported => Vec::new(),
+            SkipPolicy::Gate | SkipPolicy::Allowed => unchecked_rules(&self.results),
+        };
         self.exit_code = if summary.error > 0 {
             exit::HARNESS_ERROR
         } else if self.results.iter().any(CaseResult::breaks_gate) {
             exit::VIOLATION
+        } else if !self.unchecked.is_empty() && self.skip_policy == SkipPolicy::Gate {
+            exit::INCOMPLETE
         } else {
             exit::CONFORMANT
         };
-        self.conformant = self.exit_code == exit::CONFORMANT;
+        self.conformant = self.exit_code == exit::CONFORMANT && self.unchecked.is_empty();
     }
 
-    /// 0 conformant, 1 a gating rule failed, 2 the harness could not do its job.
+    /// 0 conformant (or a partial run the user accepted), 1 a gating rule
+    /// failed, 2 the harness could not do its job, 3 a gating rule could not
+    /// be checked (see [`SkipPolicy`]).
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }
@@ -449,11 +510,39 @@ impl Report {
                 }
             }
         }
+        if !self.unchecked.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nNot checked ({} gating rules: every scenario of each was skipped):",
+                self.unchecked.len()
+            );
+            for u in &self.unchecked {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {}",
+                    u.rule,
+                    u.level.name(),
+                    u.reasons.join("; ")
+                );
+                if !u.why.is_empty() {
+                    let _ = writeln!(out, "      why it matters: {}", u.why);
+                }
+            }
+        }
         let s = self.summary;
         let verdict = match self.exit_code {
-            exit::CONFORMANT => "conformant",
-            exit::VIOLATION => "NOT conformant",
-            _ => "could not be verified",
+            exit::CONFORMANT if self.unchecked.is_empty() => "conformant".to_string(),
+            exit::CONFORMANT => format!(
+                "conformant on the rules checked; a partial run ({} gating rules not checked, accepted by --allow-skips)",
+                self.unchecked.len()
+            ),
+            exit::VIOLATION => "NOT conformant".to_string(),
+            exit::INCOMPLETE => format!(
+                "NOT VERIFIED: {} gating rules could not be checked on this target (exit {}; --allow-skips accepts a partial run)",
+                self.unchecked.len(),
+                exit::INCOMPLETE
+            ),
+            _ => "could not be verified".to_string(),
         };
         let _ = writeln!(
             out,
@@ -466,6 +555,41 @@ impl Report {
         }
         out
     }
+}
+
+/// The gating rules cited by some result and checked by none: every result
+/// citing them was skipped. Rules are those of the catalogue (an unknown id
+/// counts as MUST, as in [`super::runner::strictest_level`]).
+fn unchecked_rules(results: &[CaseResult]) -> Vec<Unchecked> {
+    let mut by_rule: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new();
+    for r in results {
+        for id in &r.rules {
+            let entry = by_rule.entry(id.as_str()).or_default();
+            match r.status {
+                Status::Passed | Status::Failed => entry.0 = true,
+                Status::Skipped => {
+                    let reason = r.reason.clone().unwrap_or_else(|| "skipped".to_string());
+                    if !entry.1.contains(&reason) {
+                        entry.1.push(reason);
+                    }
+                }
+                Status::Error | Status::Pending => {}
+            }
+        }
+    }
+    by_rule
+        .into_iter()
+        .filter(|(_, (checked, reasons))| !checked && !reasons.is_empty())
+        .filter_map(|(id, (_, reasons))| {
+            let cite = Citation::of(id);
+            cite.level.gates().then(|| Unchecked {
+                rule: cite.id,
+                level: cite.level,
+                why: cite.why,
+                reasons,
+            })
+        })
+        .collect()
 }
 
 /// The lines a failure shows: rule and level, step, what was sent, expected, got, curl.
@@ -524,6 +648,55 @@ pub struct ReportFiles {
 }
 
 impl ReportFiles {
+    /// Before a run: write a placeholder report ("did not finish") to every
+    /// requested file, so a path that cannot be written is found before the
+    /// run rather than after it, and a run killed half-way leaves files that
+    /// say so. The error names the file and why it cannot be written.
+    pub fn prepare(&self, target: &str, dialect: Option<String>) -> Result<(), String> {
+        let placeholder = Report::could_not_verify(
+            target.to_string(),
+            dialect,
+            "the run did not finish (this file is rewritten when it does)",
+        );
+        self.write_all(&placeholder)
+    }
+
+    /// Write the requested files; the first one that cannot be written, named, with why.
+    pub fn write_all(&self, report: &Report) -> Result<(), String> {
+        let written = [
+            self.json.as_ref().map(|p| (p, report.write_json(p))),
+            self.junit.as_ref().map(|p| (p, report.write_junit(p))),
+        ];
+        let mut problems = Vec::new();
+        for (path, result) in written.into_iter().flatten() {
+            if let Err(err) = result {
+                problems.push(format!("cannot write {}: {err}", path.display()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// A run that could not be done: say why on stderr in one line, and still
+    /// write the requested files (a could-not-verify report); returns exit 2.
+    pub fn emit_could_not_verify(
+        &self,
+        target: &str,
+        dialect: Option<String>,
+        reason: &str,
+        command: &str,
+    ) -> u8 {
+        eprintln!("{command}: {reason}");
+        let report = Report::could_not_verify(target.to_string(), dialect, reason);
+        if let Err(err) = self.write_all(&report) {
+            eprintln!("{command}: {err}");
+        }
+        exit::HARNESS_ERROR
+    }
+
     /// Print the report and write the requested files; the exit code to use
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
@@ -610,6 +783,89 @@ mod tests {
         );
         assert_eq!(only_should.exit_code(), 0);
         assert!(only_should.conformant);
+    }
+
+    #[test]
+    fn a_gating_rule_only_skipped_makes_the_run_incomplete_unless_allowed() {
+        let skipped = |rule: &str, level: Level, reason: &str| {
+            let mut r = CaseResult::new("F", rule, &[rule], level, Status::Skipped);
+            r.reason = Some(reason.into());
+            r
+        };
+        let passed = CaseResult::new("F", "p", &["S-TS-1"], Level::Must, Status::Passed);
+        let results = vec![
+            passed,
+            // S-TS-1 is checked by the passing scenario: a skip of another of its scenarios is fine.
+            skipped("S-TS-1", Level::Must, "needs the admin API"),
+            skipped("S-ISO-1", Level::Must, "needs a second user"),
+            skipped("S-ISO-1", Level::Must, "needs a second user"),
+            // SHOULD rules never gate.
+            skipped("S-BAD-3", Level::Should, "whatever"),
+        ];
+        let mut report = Report::new("x".into(), None, None, results);
+        assert_eq!(report.exit_code(), 0, "skips are only reported by default");
+        assert!(report.conformant);
+
+        report.set_skip_policy(SkipPolicy::Gate);
+        assert_eq!(report.exit_code(), crate::exit::INCOMPLETE);
+        assert!(!report.conformant);
+        assert_eq!(report.unchecked.len(), 1, "{:?}", report.unchecked);
+        assert_eq!(report.unchecked[0].rule, "S-ISO-1");
+        assert_eq!(report.unchecked[0].reasons, vec!["needs a second user"]);
+        let text = report.render_text();
+        assert!(text.contains("NOT VERIFIED"), "{text}");
+        assert!(!text.contains(": conformant"), "{text}");
+        assert!(
+            text.contains("S-ISO-1 (MUST): needs a second user"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+        assert_eq!(json["exit_code"], 3);
+        assert_eq!(json["conformant"], false);
+        assert_eq!(json["unchecked"][0]["rule"], "S-ISO-1");
+
+        report.set_skip_policy(SkipPolicy::Allowed);
+        assert_eq!(report.exit_code(), 0);
+        assert!(!report.conformant, "a partial run is not called conformant");
+        let text = report.render_text();
+        assert!(text.contains("a partial run"), "{text}");
+
+        // A failure dominates: it is a definite answer.
+        report.extend([CaseResult::new(
+            "F",
+            "f",
+            &["S-LWW-1"],
+            Level::Must,
+            Status::Failed,
+        )]);
+        report.set_skip_policy(SkipPolicy::Gate);
+        assert_eq!(report.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_run_that_could_not_be_done_still_has_reports_that_say_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = ReportFiles {
+            json: Some(dir.path().join("r.json")),
+            junit: Some(dir.path().join("r.xml")),
+        };
+        files.prepare("http://x", None).expect("writable");
+        let placeholder = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
+        assert!(placeholder.contains("did not finish"), "{placeholder}");
+        let code = files.emit_could_not_verify("http://x", None, "cannot reach the server", "t");
+        assert_eq!(code, 2);
+        let json = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
+        assert!(json.contains("cannot reach the server"), "{json}");
+        assert!(json.contains("\"exit_code\": 2"), "{json}");
+        let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("xml");
+        assert!(xml.contains("cannot reach the server"), "{xml}");
+
+        let missing = ReportFiles {
+            json: Some(dir.path().join("no/such/dir/r.json")),
+            junit: None,
+        };
+        let err = missing.prepare("x", None).expect_err("missing folder");
+        assert!(err.contains("no/such/dir/r.json"), "{err}");
     }
 
     #[test]

@@ -64,6 +64,7 @@ async fn dispatch(shared: &Shared, request: &Request) -> Reply {
             Ok(user) if shared.has(Defect::KosyncAuthAnswersUsername) => {
                 Reply::json(200, json!({ "username": user.name }))
             }
+            Ok(_) if shared.has(Defect::KosyncAuthAnswers204) => Reply::text(204, ""),
             Ok(_) => Reply::json(200, json!({ "authorized": "OK" })),
             Err(reply) => reply,
         },
@@ -135,7 +136,9 @@ fn body_refusal(shared: &Shared, problem: PushProblem) -> Reply {
         }
         PushProblem::InvalidJson => error(400, code::INVALID_JSON, problem.message()),
         PushProblem::NotAnObject => error(400, code::NOT_AN_OBJECT, problem.message()),
-        PushProblem::DocumentMissing | PushProblem::DocumentNotAString
+        PushProblem::DocumentMissing
+        | PushProblem::DocumentNotAString
+        | PushProblem::DocumentNotAKey
             if !shared.has(Defect::KosyncMissingDocumentCode2003) =>
         {
             error(403, code::DOCUMENT_MISSING, problem.message())
@@ -189,6 +192,9 @@ fn create(shared: &Shared, request: &Request) -> Reply {
     } else {
         201
     };
+    if shared.has(Defect::KosyncRegistrationAnswersWithoutUsername) {
+        return Reply::json(created, json!({}));
+    }
     Reply::json(created, json!({ "username": name }))
 }
 

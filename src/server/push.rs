@@ -30,6 +30,8 @@ pub(crate) enum PushProblem {
     NotAnObject,
     DocumentMissing,
     DocumentNotAString,
+    /// The reference refuses a document id it cannot use in a key (one with `:`).
+    DocumentNotAKey,
     PercentageMissing,
     PercentageNotANumber,
     PercentageOutOfRange,
@@ -48,6 +50,7 @@ impl PushProblem {
             PushProblem::NotAnObject => "the body must be a JSON object",
             PushProblem::DocumentMissing => "field \"document\" is missing or empty",
             PushProblem::DocumentNotAString => "field \"document\" must be a string",
+            PushProblem::DocumentNotAKey => "field \"document\" must not contain ':'",
             PushProblem::PercentageMissing => "field \"percentage\" is missing",
             PushProblem::PercentageNotANumber => "field \"percentage\" must be a number",
             PushProblem::PercentageOutOfRange => "field \"percentage\" must be between 0 and 1",
@@ -85,22 +88,35 @@ fn optional_string(
     }
 }
 
-/// Check a push body. `device_required` is the kosync reference's rule.
+/// Check a push body. `reference` reads it as the kosync reference does:
+/// `device` required, `percentage` through Lua's `tonumber` (numeric text
+/// is a number, rule K-NUM-1), no `:` in the document id.
 pub(crate) fn check_push(
     shared: &Shared,
     body: &[u8],
-    device_required: bool,
+    reference: bool,
 ) -> Result<CheckedPush, PushProblem> {
+    let device_required = reference;
     let map = json_object(body)?;
     let document = match map.get("document") {
         None | Some(Value::Null) => return Err(PushProblem::DocumentMissing),
         Some(Value::String(s)) if s.is_empty() => return Err(PushProblem::DocumentMissing),
+        Some(Value::String(s)) if reference && s.contains(':') => {
+            return Err(PushProblem::DocumentNotAKey)
+        }
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(PushProblem::DocumentNotAString),
     };
     let percentage = match map.get("percentage") {
         None | Some(Value::Null) => return Err(PushProblem::PercentageMissing),
         Some(Value::Number(n)) => n.as_f64().ok_or(PushProblem::PercentageNotANumber)?,
+        Some(text @ Value::String(_))
+            if reference && !shared.has(Defect::KosyncNumericTextRefused) =>
+        {
+            protocol::lua_number::tonumber(text)
+                .filter(|p| !p.is_nan())
+                .ok_or(PushProblem::PercentageNotANumber)?
+        }
         Some(_) => return Err(PushProblem::PercentageNotANumber),
     };
     if !(0.0..=1.0).contains(&percentage) && !shared.has(Defect::PercentageOutOfRangeAccepted) {
@@ -188,6 +204,7 @@ pub(crate) async fn store_push(
     let trim = shared.has(Defect::TrimProgress);
     let mix = shared.has(Defect::ConcurrentPushesMixFields);
     let keep_device_id = !shared.has(Defect::KosyncDeviceIdNotStored);
+    let single_precision = shared.has(Defect::SinglePrecisionPercentage);
     let document = push.document.clone();
     shared
         .save(owner, &document, move |previous| {
@@ -204,7 +221,16 @@ pub(crate) async fn store_push(
             });
             StoredProgress {
                 document: push.document.clone(),
-                percentage: push.percentage,
+                percentage: if single_precision {
+                    // As an `f32` column serialized by serde: the shortest
+                    // text that reads back as the same `f32`.
+                    (push.percentage as f32)
+                        .to_string()
+                        .parse()
+                        .unwrap_or(push.percentage)
+                } else {
+                    push.percentage
+                },
                 progress: match torn {
                     Some(previous) => previous.progress.clone(),
                     None if trim => push.progress.trim().to_owned(),

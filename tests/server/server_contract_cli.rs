@@ -72,6 +72,8 @@ fn an_unreachable_server_is_exit_2_said_once() {
         .args([
             "--base-url",
             &format!("http://127.0.0.1:{port}"),
+            "--dialect",
+            "kosync",
             "--user",
             "u",
             "--password",
@@ -115,9 +117,13 @@ fn verify_server_against_serve_over_the_network() {
     use std::io::BufRead as _;
 
     let library = tempfile::tempdir().expect("tempdir");
-    let book = library.path().join("book.epub");
-    std::fs::write(&book, b"a small book, hashed the way KOReader does").expect("write");
-    let hash = kosync_contract::protocol::hash::partial_md5_file(&book).expect("hash");
+    let mut hashes = Vec::new();
+    for name in ["book.epub", "second.epub", "third.epub"] {
+        let book = library.path().join(name);
+        std::fs::write(&book, format!("{name}, hashed the way KOReader does")).expect("write");
+        hashes.push(kosync_contract::protocol::hash::partial_md5_file(&book).expect("hash"));
+    }
+    let hash = hashes[0].clone();
 
     // (defect, exit code, rules that must fail, whether they are the only ones).
     // Against one shared --document, a server that keeps the first write
@@ -164,7 +170,13 @@ fn verify_server_against_serve_over_the_network() {
                 "--second-password",
                 "pw2",
                 "--document",
-                &hash,
+                &hashes[0],
+                "--document",
+                &hashes[1],
+                "--document",
+                &hashes[2],
+                // No user with sync disabled on a plain URL: S-OFF-1 cannot be checked.
+                "--allow-skips",
             ])
             .args(["--cases", "32", "--seed", "4", "--json"])
             .arg(&json)
