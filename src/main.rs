@@ -4,12 +4,14 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kosync_contract::{contract, exit, protocol, server};
+use kosync_contract::exit::Outcome;
+use kosync_contract::{contract, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
 /// Exit codes of the verify commands: 0 conformant, 1 a MUST rule failed,
-/// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed).
+/// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed),
+/// 3 (verify-server) a MUST rule could not be checked on this target.
 #[derive(Parser)]
 #[command(name = "kosync-contract", version, about)]
 struct Cli {
@@ -44,20 +46,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Verify(args) => ExitCode::from(contract::verify::run(args)),
+    let outcome = match cli.command {
+        Command::Verify(args) => contract::verify::run(args),
         Command::VerifyServer(args) => contract::server::cli::run(args),
-        Command::VerifyClient(args) => ExitCode::from(contract::client::cli::run(args)),
+        Command::VerifyClient(args) => contract::client::cli::run(args),
         Command::Serve(args) => server::cli::run(args),
         Command::Adapter(args) => kosync_contract::adapter::stdio::run(args),
         Command::Hash { files } => hash_files(&files),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
-    }
+    };
+    // The one place an outcome becomes the process's exit code.
+    ExitCode::from(outcome)
 }
 
 /// Hash every file, reporting unreadable ones on stderr and still hashing the rest.
-fn hash_files(files: &[PathBuf]) -> ExitCode {
+fn hash_files(files: &[PathBuf]) -> Outcome {
     let mut failed = false;
     for path in files {
         match protocol::hash::partial_md5_file(path) {
@@ -69,8 +73,8 @@ fn hash_files(files: &[PathBuf]) -> ExitCode {
         }
     }
     if failed {
-        ExitCode::from(exit::HARNESS_ERROR)
+        Outcome::HarnessError
     } else {
-        ExitCode::SUCCESS
+        Outcome::SUCCESS
     }
 }

@@ -51,11 +51,18 @@ pub enum RequestBody {
     Suspend,
     Resume,
     WifiConnected,
-    WifiDisconnected,
+    /// The link drops. Protocol 1 calls it `wifi_disconnected` (accepted here too).
+    #[serde(alias = "wifi_disconnected")]
+    WifiLost,
+    /// The user turns Wi-Fi off (protocol 1 has only `wifi_disconnected`).
+    WifiOff,
     RatingSubmitted {
         stars: u8,
     },
     SyncPendingNow,
+    PushNow,
+    PullNow,
+    SignIn,
     PromptAnswered {
         accept: bool,
     },
@@ -83,9 +90,13 @@ impl RequestBody {
             Event::Suspend => RequestBody::Suspend,
             Event::Resume => RequestBody::Resume,
             Event::WifiConnected => RequestBody::WifiConnected,
-            Event::WifiDisconnected => RequestBody::WifiDisconnected,
+            Event::WifiLost => RequestBody::WifiLost,
+            Event::WifiOff => RequestBody::WifiOff,
             Event::RatingSubmitted { stars } => RequestBody::RatingSubmitted { stars },
             Event::SyncPendingNow => RequestBody::SyncPendingNow,
+            Event::PushNow => RequestBody::PushNow,
+            Event::PullNow => RequestBody::PullNow,
+            Event::SignIn => RequestBody::SignIn,
             Event::PromptAnswered { accept } => RequestBody::PromptAnswered { accept },
             Event::TimePassed { seconds } => RequestBody::Advance { seconds },
             Event::SettingsChanged { patch } => RequestBody::SettingsChanged { patch },
@@ -105,9 +116,13 @@ impl RequestBody {
             RequestBody::Suspend => Event::Suspend,
             RequestBody::Resume => Event::Resume,
             RequestBody::WifiConnected => Event::WifiConnected,
-            RequestBody::WifiDisconnected => Event::WifiDisconnected,
+            RequestBody::WifiLost => Event::WifiLost,
+            RequestBody::WifiOff => Event::WifiOff,
             RequestBody::RatingSubmitted { stars } => Event::RatingSubmitted { stars },
             RequestBody::SyncPendingNow => Event::SyncPendingNow,
+            RequestBody::PushNow => Event::PushNow,
+            RequestBody::PullNow => Event::PullNow,
+            RequestBody::SignIn => Event::SignIn,
             RequestBody::PromptAnswered { accept } => Event::PromptAnswered { accept },
             RequestBody::Advance { seconds } => Event::TimePassed { seconds },
             RequestBody::SettingsChanged { patch } => Event::SettingsChanged { patch },
@@ -124,9 +139,13 @@ impl RequestBody {
             RequestBody::Suspend => "suspend",
             RequestBody::Resume => "resume",
             RequestBody::WifiConnected => "wifi_connected",
-            RequestBody::WifiDisconnected => "wifi_disconnected",
+            RequestBody::WifiLost => "wifi_lost",
+            RequestBody::WifiOff => "wifi_off",
             RequestBody::RatingSubmitted { .. } => "rating_submitted",
             RequestBody::SyncPendingNow => "sync_pending_now",
+            RequestBody::PushNow => "push_now",
+            RequestBody::PullNow => "pull_now",
+            RequestBody::SignIn => "sign_in",
             RequestBody::PromptAnswered { .. } => "prompt_answered",
             RequestBody::Advance { .. } => "advance",
             RequestBody::SettingsChanged { .. } => "settings_changed",
@@ -217,10 +236,42 @@ pub fn check_observed_effects(effects: &[Effect]) -> Result<(), String> {
             Effect::PromptShown { .. }
             | Effect::PositionApplied { .. }
             | Effect::NoticeShown { .. }
-            | Effect::SettingsRejected { .. } => {}
+            | Effect::SettingsRejected { .. }
+            | Effect::WifiOnRequested => {}
         }
     }
     Ok(())
+}
+
+impl RequestBody {
+    /// Whether protocol `version` has this message. Protocol 1 lacks the
+    /// manual push, manual pull and sign-in events; its one `wifi_disconnected`
+    /// carries both `wifi_lost` and `wifi_off`.
+    pub fn exists_in(&self, version: u32) -> bool {
+        version >= 2
+            || !matches!(
+                self,
+                RequestBody::PushNow | RequestBody::PullNow | RequestBody::SignIn
+            )
+    }
+}
+
+/// One line of JSON for request `id` in protocol `version`, newline included:
+/// under protocol 1, `wifi_lost` and `wifi_off` go out as `wifi_disconnected`.
+/// A message the version does not have is refused (the harness must not send it).
+pub fn encode_request(id: u64, body: RequestBody, version: u32) -> Result<String, String> {
+    if !body.exists_in(version) {
+        return Err(format!(
+            "protocol {version} has no `{}` message",
+            body.type_name()
+        ));
+    }
+    let v1_wifi_down = version < 2 && matches!(body, RequestBody::WifiLost | RequestBody::WifiOff);
+    let mut value = serde_json::to_value(Request { id, body }).map_err(|e| e.to_string())?;
+    if v1_wifi_down {
+        value["type"] = serde_json::Value::from("wifi_disconnected");
+    }
+    encode_line(&value).map_err(|e| e.to_string())
 }
 
 /// One line of JSON for `message`, newline included.
@@ -285,6 +336,31 @@ mod tests {
             let back: Request = serde_json::from_str(&line).unwrap();
             assert_eq!(back.body.to_event(), Some(event));
         }
+    }
+
+    #[test]
+    fn protocol_1_gets_wifi_disconnected_and_no_new_events() {
+        let line = |body, version| encode_request(3, body, version);
+        for down in [RequestBody::WifiLost, RequestBody::WifiOff] {
+            let v1: serde_json::Value = serde_json::from_str(&line(down, 1).unwrap()).unwrap();
+            assert_eq!(v1, json!({"id": 3, "type": "wifi_disconnected"}));
+        }
+        let v2: serde_json::Value =
+            serde_json::from_str(&line(RequestBody::WifiOff, 2).unwrap()).unwrap();
+        assert_eq!(v2, json!({"id": 3, "type": "wifi_off"}));
+        for new in [
+            RequestBody::PushNow,
+            RequestBody::PullNow,
+            RequestBody::SignIn,
+        ] {
+            let name = new.type_name();
+            let err = line(new.clone(), 1).unwrap_err();
+            assert!(err.contains(name), "{err}");
+            assert!(line(new, 2).is_ok());
+        }
+        // An adapter reading protocol 1's name gets the link-drop event.
+        let old: Request = serde_json::from_str(r#"{"id":4,"type":"wifi_disconnected"}"#).unwrap();
+        assert_eq!(old.body.to_event(), Some(Event::WifiLost));
     }
 
     #[test]

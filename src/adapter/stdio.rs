@@ -6,7 +6,7 @@
 //! [`serve`] works for any [`ClientDriver`]; the command serves the model's
 //! driver. Stdout carries only protocol lines; diagnostics go to stderr.
 
-use std::process::ExitCode;
+use crate::exit::Outcome;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -27,7 +27,7 @@ pub struct AdapterArgs {
 }
 
 /// Run the command; exit 0 after `shutdown` or end of input, 2 on I/O failure.
-pub fn run(args: AdapterArgs) -> ExitCode {
+pub fn run(args: AdapterArgs) -> Outcome {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -35,7 +35,7 @@ pub fn run(args: AdapterArgs) -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("kosync-contract adapter: cannot start the runtime: {err}");
-            return ExitCode::from(crate::exit::HARNESS_ERROR);
+            return Outcome::HarnessError;
         }
     };
     let mut driver = ModelDriver::new();
@@ -47,10 +47,10 @@ pub fn run(args: AdapterArgs) -> ExitCode {
         serve(&mut driver, stdin, tokio::io::stdout()).await
     });
     match served {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Outcome::SUCCESS,
         Err(err) => {
             eprintln!("kosync-contract adapter: {err}");
-            ExitCode::from(crate::exit::HARNESS_ERROR)
+            Outcome::HarnessError
         }
     }
 }

@@ -22,7 +22,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
 use crate::adapter::protocol::{
-    check_observed_effects, encode_line, Reply, ReplyBody, Request, RequestBody, MAX_LINE_BYTES,
+    check_observed_effects, encode_request, Reply, ReplyBody, RequestBody, MAX_LINE_BYTES,
     PROTOCOL_VERSION,
 };
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
@@ -283,7 +283,7 @@ impl Session {
         let id = self.next_id;
         self.next_id += 1;
         let kind = body.type_name();
-        let line = encode_line(&Request { id, body })
+        let line = encode_request(id, body, PROTOCOL_VERSION)
             .map_err(|err| format!("could not encode message {id} ({kind}): {err}"))?;
         let write = async {
             self.stdin.write_all(line.as_bytes()).await?;

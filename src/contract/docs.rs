@@ -14,11 +14,10 @@ pub mod spec;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use crate::contract::catalogue::{self, Rule};
 use crate::contract::gate;
-use crate::exit;
+use crate::exit::Outcome;
 use results::{Status, TargetResults};
 use spec::{FeatureFile, RuleBlock, SpecFeature, SpecScenario};
 
@@ -182,17 +181,17 @@ pub struct RulesArgs {
 }
 
 /// Run `docs`: exit 0 when the pages were written, 2 when they could not be.
-pub fn run_docs(args: &DocsArgs) -> ExitCode {
+pub fn run_docs(args: &DocsArgs) -> Outcome {
     match write_docs(args) {
         Ok(written) => {
             for path in &written {
                 say(&format!("{}\n", path.display()));
             }
-            ExitCode::SUCCESS
+            Outcome::SUCCESS
         }
         Err(e) => {
             eprintln!("kosync-contract docs: {e:#}");
-            ExitCode::from(exit::HARNESS_ERROR)
+            Outcome::HarnessError
         }
     }
 }
@@ -239,12 +238,12 @@ pub fn write_pages(spec: &Spec, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Run `rules`: exit 0; with `--check`, 1 when the gate finds a problem;
 /// 2 when the features cannot be read (or, without `--check`, parsed).
-pub fn run_rules(args: &RulesArgs) -> ExitCode {
+pub fn run_rules(args: &RulesArgs) -> Outcome {
     let (files, source) = match args.features.load() {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("kosync-contract rules: {e:#}");
-            return ExitCode::from(exit::HARNESS_ERROR);
+            return Outcome::HarnessError;
         }
     };
     if args.check {
@@ -255,16 +254,16 @@ pub fn run_rules(args: &RulesArgs) -> ExitCode {
                 files.len(),
                 catalogue::all().len()
             ));
-            return ExitCode::SUCCESS;
+            return Outcome::SUCCESS;
         }
         say(&gate::summary(&problems));
-        return ExitCode::from(exit::VIOLATION);
+        return Outcome::Violation;
     }
     let features = match spec::parse_strict(&files) {
         Ok(features) => features,
         Err(e) => {
             eprintln!("kosync-contract rules: {e}");
-            return ExitCode::from(exit::HARNESS_ERROR);
+            return Outcome::HarnessError;
         }
     };
     let spec = Spec {
@@ -274,7 +273,7 @@ pub fn run_rules(args: &RulesArgs) -> ExitCode {
     };
     let (text, _) = list_rules(&spec);
     say(&text);
-    ExitCode::SUCCESS
+    Outcome::SUCCESS
 }
 
 /// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an error.

@@ -9,6 +9,7 @@
 //! built-in targets.
 //!
 //! Imports point down only: a side uses the core, the core never uses a side.
+pub mod args;
 pub mod catalogue;
 pub mod client;
 pub mod docs;

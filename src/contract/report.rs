@@ -50,7 +50,7 @@ use serde::Serialize;
 
 use super::catalogue::{self, Level};
 use super::scenario::ScenarioMeta;
-use crate::exit;
+use crate::exit::Outcome;
 
 /// How one scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -266,7 +266,7 @@ impl Report {
             target,
             dialect,
             profile,
-            exit_code: exit::CONFORMANT,
+            exit_code: Outcome::Conformant.code(),
             summary: Summary::default(),
             unchecked: Vec::new(),
             skip_policy: SkipPolicy::default(),
@@ -332,16 +332,17 @@ impl Report {
             SkipPolicy::Reported => Vec::new(),
             SkipPolicy::Gate | SkipPolicy::Allowed => unchecked_rules(&self.results),
         };
-        self.exit_code = if summary.error > 0 {
-            exit::HARNESS_ERROR
+        let outcome = if summary.error > 0 {
+            Outcome::HarnessError
         } else if self.results.iter().any(CaseResult::breaks_gate) {
-            exit::VIOLATION
+            Outcome::Violation
         } else if !self.unchecked.is_empty() && self.skip_policy == SkipPolicy::Gate {
-            exit::INCOMPLETE
+            Outcome::Incomplete
         } else {
-            exit::CONFORMANT
+            Outcome::Conformant
         };
-        self.conformant = self.exit_code == exit::CONFORMANT && self.unchecked.is_empty();
+        self.exit_code = outcome.code();
+        self.conformant = outcome == Outcome::Conformant && self.unchecked.is_empty();
     }
 
     /// 0 conformant (or a partial run the user accepted), 1 a gating rule
@@ -349,6 +350,11 @@ impl Report {
     /// be checked (see [`SkipPolicy`]).
     pub fn exit_code(&self) -> u8 {
         self.exit_code
+    }
+
+    /// How the run ended: what the command returns to `main`.
+    pub fn outcome(&self) -> Outcome {
+        Outcome::from_code(self.exit_code).unwrap_or(Outcome::HarnessError)
     }
 
     /// The results that failed, in order.
@@ -530,19 +536,19 @@ impl Report {
             }
         }
         let s = self.summary;
-        let verdict = match self.exit_code {
-            exit::CONFORMANT if self.unchecked.is_empty() => "conformant".to_string(),
-            exit::CONFORMANT => format!(
+        let verdict = match self.outcome() {
+            Outcome::Conformant if self.unchecked.is_empty() => "conformant".to_string(),
+            Outcome::Conformant => format!(
                 "conformant on the rules checked; a partial run ({} gating rules not checked, accepted by --allow-skips)",
                 self.unchecked.len()
             ),
-            exit::VIOLATION => "NOT conformant".to_string(),
-            exit::INCOMPLETE => format!(
+            Outcome::Violation => "NOT conformant".to_string(),
+            Outcome::Incomplete => format!(
                 "NOT VERIFIED: {} gating rules could not be checked on this target (exit {}; --allow-skips accepts a partial run)",
                 self.unchecked.len(),
-                exit::INCOMPLETE
+                Outcome::Incomplete.code()
             ),
-            _ => "could not be verified".to_string(),
+            Outcome::HarnessError => "could not be verified".to_string(),
         };
         let _ = writeln!(
             out,
@@ -681,28 +687,28 @@ impl ReportFiles {
     }
 
     /// A run that could not be done: say why on stderr in one line, and still
-    /// write the requested files (a could-not-verify report); returns exit 2.
+    /// write the requested files (a could-not-verify report): a harness error.
     pub fn emit_could_not_verify(
         &self,
         target: &str,
         dialect: Option<String>,
         reason: &str,
         command: &str,
-    ) -> u8 {
+    ) -> Outcome {
         eprintln!("{command}: {reason}");
         let report = Report::could_not_verify(target.to_string(), dialect, reason);
         if let Err(err) = self.write_all(&report) {
             eprintln!("{command}: {err}");
         }
-        exit::HARNESS_ERROR
+        Outcome::HarnessError
     }
 
     /// Print the report and write the requested files; the exit code to use
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
-    pub fn emit(&self, report: &Report, command: &str) -> u8 {
+    pub fn emit(&self, report: &Report, command: &str) -> Outcome {
         print!("{}", report.render_text());
-        let mut code = report.exit_code();
+        let mut outcome = report.outcome();
         let written = [
             self.json.as_ref().map(|p| (p, report.write_json(p))),
             self.junit.as_ref().map(|p| (p, report.write_junit(p))),
@@ -710,10 +716,10 @@ impl ReportFiles {
         for (path, result) in written.into_iter().flatten() {
             if let Err(err) = result {
                 eprintln!("{command}: cannot write {}: {err}", path.display());
-                code = exit::HARNESS_ERROR;
+                outcome = Outcome::HarnessError;
             }
         }
-        code
+        outcome
     }
 }
 
@@ -852,8 +858,8 @@ mod tests {
         files.prepare("http://x", None).expect("writable");
         let placeholder = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
         assert!(placeholder.contains("did not finish"), "{placeholder}");
-        let code = files.emit_could_not_verify("http://x", None, "cannot reach the server", "t");
-        assert_eq!(code, 2);
+        let outcome = files.emit_could_not_verify("http://x", None, "cannot reach the server", "t");
+        assert_eq!(outcome, Outcome::HarnessError);
         let json = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
         assert!(json.contains("cannot reach the server"), "{json}");
         assert!(json.contains("\"exit_code\": 2"), "{json}");

@@ -14,28 +14,22 @@ use std::time::Instant;
 use super::client::cli::{verify_client, ClientRunOptions, ClientTarget};
 use super::features;
 use super::hash::world::{verify_hash, HashTarget};
-use super::report::{Report, ReportFiles};
+use super::report::Report;
 use super::runner;
 use super::server::cli::{run_server_contract, VerifyServer};
 use super::server::property;
-use crate::exit;
+use crate::contract::args::CommonVerifyArgs;
+use crate::exit::Outcome;
 use crate::protocol::Dialect;
 
 /// `verify` options: those both sides share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyArgs {
-    /// Only scenarios matching this tag expression, on both sides.
-    #[arg(long, value_name = "EXPR")]
-    pub tags: Option<String>,
+    #[command(flatten)]
+    pub common: CommonVerifyArgs,
     /// Random push/pull sequences per server dialect (0 = none).
     #[arg(long, value_name = "N", default_value_t = property::DEFAULT_CASES)]
     pub cases: u32,
-    /// Seed for the random sequences, to replay a run.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-    /// Where the combined report goes besides the terminal.
-    #[command(flatten)]
-    pub report: ReportFiles,
 }
 
 /// What [`verify_both`] was told to run.
@@ -139,30 +133,30 @@ pub fn combine(parts: Vec<(String, Report)>) -> Report {
     combined
 }
 
-/// `kosync-contract verify`; returns the process exit code.
-pub fn run(args: VerifyArgs) -> u8 {
+/// `kosync-contract verify`.
+pub fn run(args: VerifyArgs) -> Outcome {
     let runtime = match runner::runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("kosync-contract verify: {err}");
-            return exit::HARNESS_ERROR;
+            return Outcome::HarnessError;
         }
     };
     let options = BothOptions {
-        tags: args.tags.clone(),
+        tags: args.common.tags.clone(),
         cases: args.cases,
-        seed: args.seed,
+        seed: args.common.seed,
     };
     let started = Instant::now();
     match runtime.block_on(verify_both(&options)) {
         Ok(report) => {
-            let code = args.report.emit(&report, "kosync-contract verify");
+            let outcome = args.common.report.emit(&report, "kosync-contract verify");
             println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-            code
+            outcome
         }
         Err(err) => {
             eprintln!("kosync-contract verify: {err}");
-            exit::HARNESS_ERROR
+            Outcome::HarnessError
         }
     }
 }

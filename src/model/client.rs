@@ -74,6 +74,15 @@ enum Trigger {
     Page,
     Rating,
     SyncPendingNow,
+    /// "Push progress now": the user's own action, like Sync Pending Now.
+    PushNow,
+}
+
+impl Trigger {
+    /// Started by the user: allowed in Manual only (C-MAN-3), never debounced.
+    fn is_manual(self) -> bool {
+        matches!(self, Trigger::SyncPendingNow | Trigger::PushNow)
+    }
 }
 
 /// The book on screen.
@@ -133,6 +142,8 @@ pub struct Client {
     next_request: RequestId,
     /// Pulls awaiting their answer, with the document each asked for.
     pulls: Vec<(RequestId, String)>,
+    /// Sign-in requests awaiting their answer.
+    sign_ins: Vec<RequestId>,
     run: Option<UploadRun>,
     /// When the last PUT was sent (C-PUSH-6: "25 seconds minimum between pushes").
     last_push_at: Option<i64>,
@@ -158,6 +169,7 @@ impl Client {
             next_seq: 0,
             next_request: 1,
             pulls: Vec::new(),
+            sign_ins: Vec::new(),
             run: None,
             last_push_at: None,
             skipped_page_upload: false,
@@ -221,7 +233,9 @@ impl Client {
 
     /// Whether any HTTP request is awaiting its [`Event::HttpCompleted`].
     pub fn awaiting_answers(&self) -> bool {
-        !self.pulls.is_empty() || self.run.as_ref().is_some_and(|r| r.in_flight.is_some())
+        !self.pulls.is_empty()
+            || !self.sign_ins.is_empty()
+            || self.run.as_ref().is_some_and(|r| r.in_flight.is_some())
     }
 
     /// The profile this client plays.
@@ -313,8 +327,10 @@ impl Client {
             // Wi-Fi coming up starts nothing by itself (C-PUSH-8 waits for the
             // next trigger); going down stops an upload run after its in-flight
             // PUT (C-SAFE-4).
+            // Turning Wi-Fi off and losing the link are the same to this
+            // profile: nothing is sent on the way down.
             Event::WifiConnected => self.wifi = true,
-            Event::WifiDisconnected => self.wifi = false,
+            Event::WifiLost | Event::WifiOff => self.wifi = false,
             // C-RATE-1/2: with set_read_on_rating, a rating of the open book
             // queues a snapshot at percentage 1.0 with the current marker, and
             // uploads it (not debounced). The local position does not change.
@@ -352,6 +368,33 @@ impl Client {
                 }
                 self.trigger_upload(Trigger::SyncPendingNow, &mut out);
             }
+            // "Push progress now": the open book's current position is queued
+            // (C-Q-1) and uploaded at once as the user's own action — like
+            // Sync Pending Now, in Manual only too and never debounced. C-EN-1:
+            // nothing while disabled; C-SAFE-5: with Wi-Fi down the snapshot waits.
+            Event::PushNow => {
+                if self.book.is_some() && self.queueing_on() {
+                    self.queue_snapshot(None, &mut out);
+                    self.trigger_upload(Trigger::PushNow, &mut out);
+                }
+            }
+            // "Pull progress now": the open book's progress, whatever the pull
+            // toggles and Manual only say (they govern automatic pulls, C-PULL-4,
+            // C-MAN-4). C-EN-1 and C-PULL-3 still hold: never while disabled,
+            // never with Wi-Fi down, and Wi-Fi is not turned on for it.
+            Event::PullNow => {
+                if self.book.is_some() && self.settings.enabled && self.wifi {
+                    self.send_pull(&mut out);
+                }
+            }
+            // Sign-in checks the credentials (`GET {prefix}/users/auth`). It is
+            // not progress, so C-EN-1 does not stop it; C-SAFE-4 does (nothing
+            // is sent with Wi-Fi down).
+            Event::SignIn => {
+                if self.wifi {
+                    self.send_sign_in(&mut out);
+                }
+            }
             // C-CONF-4: accepting applies the proposed position, declining keeps
             // the local one. Without a prompt on screen the answer is ignored.
             Event::PromptAnswered { accept } => {
@@ -375,7 +418,10 @@ impl Client {
             // A change starts nothing by itself.
             Event::SettingsChanged { patch } => self.change_settings(patch, &mut out),
             Event::HttpCompleted { id, outcome } => {
-                if let Some(at) = self.pulls.iter().position(|(pull, _)| *pull == id) {
+                if let Some(at) = self.sign_ins.iter().position(|s| *s == id) {
+                    self.sign_ins.swap_remove(at);
+                    out.push(sign_in_notice(&outcome));
+                } else if let Some(at) = self.pulls.iter().position(|(pull, _)| *pull == id) {
                     let (_, document) = self.pulls.swap_remove(at);
                     self.on_pull_answer(document, outcome, &mut out);
                     // C-PULL-7: a run waiting for the pull goes on.
@@ -469,7 +515,7 @@ impl Client {
 
     /// C-PUSH-8: start an upload run, or fold the trigger into the one going on.
     fn trigger_upload(&mut self, trigger: Trigger, out: &mut Vec<Effect>) {
-        let manual = trigger == Trigger::SyncPendingNow;
+        let manual = trigger.is_manual();
         if self.is(Mutant::NoAutoUpload) && !manual {
             return;
         }
@@ -773,6 +819,19 @@ impl Client {
         }));
     }
 
+    /// `GET {prefix}/users/auth` with the auth headers (C-WIRE-4).
+    fn send_sign_in(&mut self, out: &mut Vec<Effect>) {
+        let id = self.next_request_id();
+        self.sign_ins.push(id);
+        out.push(Effect::Http(HttpRequest {
+            id,
+            method: "GET".to_string(),
+            path: self.config.dialect.auth_path(),
+            headers: self.auth_headers(),
+            body: None,
+        }));
+    }
+
     /// C-WIRE-2/4/5: `PUT {prefix}/syncs/progress` with the snapshot's six fields.
     fn send_push(&mut self, snapshot: &Snapshot, out: &mut Vec<Effect>) -> RequestId {
         let path = if self.is(Mutant::WrongPushPath) {
@@ -803,6 +862,25 @@ impl Client {
             body: Some(body),
         }));
         id
+    }
+}
+
+/// What the user is told after signing in: only a 200 signs in (KOReader
+/// counts sign-in as done only on 200).
+fn sign_in_notice(outcome: &HttpOutcome) -> Effect {
+    match outcome {
+        HttpOutcome::Response { status: 200, .. } => Effect::NoticeShown {
+            level: NoticeLevel::Info,
+            text: "Signed in".to_string(),
+        },
+        HttpOutcome::Response { status, .. } => Effect::NoticeShown {
+            level: NoticeLevel::Error,
+            text: format!("Sign-in failed: the server answered {status}"),
+        },
+        HttpOutcome::TransportError { message } => Effect::NoticeShown {
+            level: NoticeLevel::Error,
+            text: format!("Sign-in failed: {message}"),
+        },
     }
 }
 

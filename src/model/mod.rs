@@ -115,6 +115,21 @@
 //!    "pages_per_sync", reason}` and the old value stays (C-PUSH-4); the other
 //!    fields of the same patch still apply. A change starts nothing by itself.
 //!
+//! **Menu actions and Wi-Fi** (events of adapter protocol v2).
+//! 22. Push progress now (`PushNow`) with a book open and sync enabled queues a
+//!    snapshot of where the reader is (C-Q-1) and starts an upload run as the
+//!    user's own action: like Sync Pending Now it runs in Manual only and is
+//!    never debounced; with Wi-Fi down everything waits (C-SAFE-5).
+//! 23. Pull progress now (`PullNow`) with a book open, sync enabled and Wi-Fi
+//!    up sends the pull of item 3, whatever the pull toggles and Manual only
+//!    say (they govern automatic pulls); its answer is handled as in items 6–10.
+//! 24. Sign-in (`SignIn`) with Wi-Fi up sends `GET {prefix}/users/auth` with the
+//!    headers of item 5, also with sync disabled (it is not progress); a 200
+//!    shows an info notice, anything else an error notice.
+//! 25. `WifiLost` (the link drops) and `WifiOff` (the user turns it off) both
+//!    just mark Wi-Fi disconnected; this profile sends nothing on either. The
+//!    model never asks for Wi-Fi to be turned on (`WifiOnRequested`, C-PULL-3).
+//!
 //! **Answers.** An `HttpCompleted` whose id the client is not waiting for is
 //! ignored. Only a 2xx counts as an accepted push, whatever its body.
 //!

@@ -137,6 +137,9 @@ impl SimServer {
         let push_path = self.dialect.push_path();
         let pull_prefix = format!("{push_path}/");
         match request.method.as_str() {
+            "GET" if request.path == self.dialect.auth_path() => {
+                response(200, json!({"username": self.user}))
+            }
             "GET" => match request.path.strip_prefix(&pull_prefix) {
                 Some(document) => match self.records.get(document) {
                     Some(r) => response(

@@ -198,40 +198,46 @@ pub enum Event {
         position: Position,
     },
     /// The reader turned a page and is now at `position`.
-    PageTurned {
-        position: Position,
-    },
+    PageTurned { position: Position },
     /// The open book is closed.
     BookClosed,
     /// The device goes to sleep.
     Suspend,
     /// The device wakes up.
     Resume,
+    /// Wi-Fi comes up.
     WifiConnected,
-    WifiDisconnected,
+    /// The link drops: the client learns of it only after it is gone, so it
+    /// can send nothing more. Adapter protocol v1's `wifi_disconnected` means
+    /// this event (v1 had one event for both ways Wi-Fi goes down, and the
+    /// reference model sent nothing on it).
+    #[serde(alias = "wifi_disconnected")]
+    WifiLost,
+    /// The user turns Wi-Fi off. A client may still act while it goes down
+    /// (KOReader's plugin pushes on its way out); afterwards it is as
+    /// disconnected as after [`Event::WifiLost`].
+    WifiOff,
     /// A rating (1–5 stars) was submitted for the open book.
-    RatingSubmitted {
-        stars: u8,
-    },
+    RatingSubmitted { stars: u8 },
     /// The user ran "Sync Pending Now".
     SyncPendingNow,
+    /// The user chose "push progress now" from the menu: upload where the
+    /// reader is in the open book, at once.
+    PushNow,
+    /// The user chose "pull progress now" from the menu: fetch the open
+    /// book's remote progress at once, whatever the pull toggles say.
+    PullNow,
+    /// The user signs in to the sync server (KOReader's "Login"): the client
+    /// checks its credentials with `GET {prefix}/users/auth`.
+    SignIn,
     /// The user answered the prompt shown last.
-    PromptAnswered {
-        accept: bool,
-    },
+    PromptAnswered { accept: bool },
     /// Virtual time moved on.
-    TimePassed {
-        seconds: u64,
-    },
+    TimePassed { seconds: u64 },
     /// The user changed settings.
-    SettingsChanged {
-        patch: SettingsPatch,
-    },
+    SettingsChanged { patch: SettingsPatch },
     /// An HTTP request the model asked for has ended.
-    HttpCompleted {
-        id: RequestId,
-        outcome: HttpOutcome,
-    },
+    HttpCompleted { id: RequestId, outcome: HttpOutcome },
 }
 
 /// Severity of a notice shown to the user.
@@ -263,6 +269,10 @@ pub enum Effect {
     NoticeShown { level: NoticeLevel, text: String },
     /// A settings change was refused; the old value stays (C-PUSH-4).
     SettingsRejected { field: String, reason: String },
+    /// The client asks for Wi-Fi to be turned on (KOReader asks, or turns it
+    /// on, before a manual action with Wi-Fi off). Wi-Fi stays as it is until
+    /// the harness says otherwise with [`Event::WifiConnected`].
+    WifiOnRequested,
     /// The pending queue changed.
     QueueChanged(QueueCounts),
 }

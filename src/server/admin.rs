@@ -24,6 +24,31 @@ fn refuse(status: u16, message: &str) -> Reply {
     Reply::json(status, json!({ "error": message }))
 }
 
+/// Why `token` cannot be an admin token, if it cannot: an empty or blank one
+/// would let anyone in (a header carries no surrounding blanks), and one with
+/// control characters could never be sent.
+pub(crate) fn token_problem(token: &str) -> Option<&'static str> {
+    if token.trim().is_empty() {
+        Some("the admin token is empty or blank")
+    } else if token.trim() != token {
+        Some("the admin token starts or ends with a blank, which no header can carry")
+    } else if token.chars().any(char::is_control) {
+        Some("the admin token contains a control character, which no header can carry")
+    } else {
+        None
+    }
+}
+
+/// Compares in time that depends only on the lengths, so a client timing the
+/// refusals learns nothing about how much of its guess was right.
+fn same_token(sent: &[u8], token: &[u8]) -> bool {
+    let mut differ = u8::from(sent.len() != token.len());
+    for (i, expected) in token.iter().enumerate() {
+        differ |= expected ^ sent.get(i).copied().unwrap_or(!expected);
+    }
+    differ == 0
+}
+
 /// Whether this peer with these headers may use the admin API, or the refusal.
 pub(crate) fn access(
     token: Option<&str>,
@@ -37,7 +62,11 @@ pub(crate) fn access(
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim);
             let direct = request.header(ADMIN_TOKEN_HEADER).map(str::trim);
-            if bearer == Some(token) || direct == Some(token) {
+            let matches = |sent: Option<&str>| {
+                sent.is_some_and(|sent| same_token(sent.as_bytes(), token.as_bytes()))
+            };
+            // Both are compared, so which header was right does not show in the time either.
+            if matches(bearer) | matches(direct) {
                 Ok(())
             } else {
                 Err(refuse(
@@ -78,25 +107,52 @@ pub(crate) async fn handle(shared: &Shared, peer: SocketAddr, request: &Request)
         .strip_prefix(routes::ADMIN)
         .unwrap_or(&request.path);
     let result = match (&request.method, route) {
-        (&Method::GET, "/journal") => Ok(json!(shared.journal.entries())),
+        (&Method::GET, "/journal") => return journal(shared).await,
         (&Method::POST, "/reset") => reset(shared).await,
         (&Method::GET, "/faults") => Ok(json!(shared.faults.list())),
         (&Method::POST, "/faults") => add_fault(shared, &request.body),
         (&Method::DELETE, "/faults") => {
             shared.faults.clear();
-            Ok(json!({ "faults": [] }))
+            Ok(json!(shared.faults.list()))
         }
         (&Method::GET, "/clock") => Ok(json!({ "now": shared.clock.now() })),
         (&Method::POST, "/clock") => set_clock(shared, &request.body),
         (&Method::GET, "/users") => Ok(list_users(shared)),
-        (&Method::POST, "/users") => add_user(shared, &request.body),
+        (&Method::POST, "/users") => add_user(shared, &request.body).await,
         (&Method::GET, "/books") => Ok(list_books(shared)),
-        (&Method::POST, "/books") => add_book(shared, &request.body),
-        _ => Err(refuse(404, "no such admin route")),
+        (&Method::POST, "/books") => add_book(shared, &request.body).await,
+        _ => Err(match allowed_methods(route) {
+            Some(allowed) => Reply {
+                allow: Some(allowed),
+                ..refuse(405, &format!("{route} takes {allowed}"))
+            },
+            None => refuse(404, "no such admin route"),
+        }),
     };
     match result {
         Ok(body) => Reply::json(200, body),
         Err(reply) => reply,
+    }
+}
+
+/// The methods an admin route answers, for a 405's `Allow` header.
+fn allowed_methods(route: &str) -> Option<&'static str> {
+    match route {
+        "/journal" => Some("GET"),
+        "/reset" => Some("POST"),
+        "/faults" => Some("GET, POST, DELETE"),
+        "/clock" | "/users" | "/books" => Some("GET, POST"),
+        _ => None,
+    }
+}
+
+/// The journal, serialized on a blocking thread: a large one takes a while,
+/// and the connection tasks sharing the runtime's workers must not wait on it.
+async fn journal(shared: &Shared) -> Reply {
+    let entries = shared.journal.snapshot();
+    match tokio::task::spawn_blocking(move || super::journal::render(&entries)).await {
+        Ok(bytes) => Reply::json_bytes(200, bytes),
+        Err(err) => refuse(500, &format!("serving the journal failed: {err}")),
     }
 }
 
@@ -129,17 +185,20 @@ struct ClockChange {
 
 fn set_clock(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let change: ClockChange = parse(body)?;
-    match (change.set, change.advance, change.real) {
-        (Some(at), None, None) => shared.clock.set(at),
-        (None, Some(by), None) => shared.clock.advance(by),
-        (None, None, Some(true)) => shared.clock.real(),
-        _ => {
-            return Err(refuse(
+    let result =
+        match (change.set, change.advance, change.real) {
+            (Some(at), None, None) => shared.clock.set(at),
+            (None, Some(by), None) => shared.clock.advance(by),
+            (None, None, Some(true)) => {
+                shared.clock.real();
+                Ok(())
+            }
+            _ => return Err(refuse(
                 400,
                 "send exactly one of {\"set\": SECONDS}, {\"advance\": SECONDS}, {\"real\": true}",
-            ))
-        }
-    }
+            )),
+        };
+    result.map_err(|problem| refuse(400, &problem))?;
     Ok(json!({ "now": shared.clock.now() }))
 }
 
@@ -152,10 +211,13 @@ struct NewUser {
     sync_enabled: Option<bool>,
 }
 
-fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+async fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let new: NewUser = parse(body)?;
-    if new.name.is_empty() {
-        return Err(refuse(400, "name must not be empty"));
+    if let Some(problem) = super::user_name_problem(&new.name) {
+        return Err(refuse(
+            400,
+            &format!("{problem}: {:?} could never sign in", new.name),
+        ));
     }
     let key = match (new.password, new.key) {
         (Some(password), None) => protocol::key_for_password(&password),
@@ -172,7 +234,10 @@ fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
         key,
         sync_enabled: new.sync_enabled.unwrap_or(true),
     };
-    shared.put_user(user.clone());
+    shared
+        .put_user(user.clone())
+        .await
+        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
     Ok(json!(user))
 }
 
@@ -187,7 +252,7 @@ struct NewBook {
     document: String,
 }
 
-fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
+async fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let new: NewBook = parse(body)?;
     if !protocol::is_document_hash(&new.document) {
         return Err(refuse(
@@ -195,10 +260,20 @@ fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
             "document must be a KOReader partial-MD5: 32 lowercase hex digits",
         ));
     }
-    let mut books = shared.books.lock().unwrap_or_else(|p| p.into_inner());
-    if let BookPolicy::Known(set) = &mut *books {
-        set.insert(new.document.clone());
+    let any_document = matches!(
+        *shared.books.lock().unwrap_or_else(|p| p.into_inner()),
+        BookPolicy::AnyDocument
+    );
+    if any_document {
+        return Err(refuse(
+            409,
+            "this server treats every well-formed hash as a book (--any-document), so there is no library to add to; start it with --books DIR to keep one",
+        ));
     }
+    shared
+        .add_book(&new.document)
+        .await
+        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
     Ok(json!({ "document": new.document }))
 }
 

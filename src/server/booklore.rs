@@ -38,7 +38,7 @@ pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
             Ok(user) => Reply::json(200, json!({ "username": user.name })),
             Err(reply) => reply,
         },
-        (&Method::POST, routes::CREATE) => create(shared, request, now),
+        (&Method::POST, routes::CREATE) => create(shared, request, now).await,
         (&Method::PUT, routes::PROGRESS) => push_progress(shared, request, now).await,
         (&Method::GET, r)
             if r.starts_with(&pull_prefix) && !r[pull_prefix.len()..].contains('/') =>
@@ -71,7 +71,7 @@ fn syncing_user(shared: &Shared, request: &Request, now: i64) -> Result<UserSpec
     }
 }
 
-fn create(shared: &Shared, request: &Request, now: i64) -> Reply {
+async fn create(shared: &Shared, request: &Request, now: i64) -> Reply {
     if !shared.has(Defect::RegistrationAllowed) {
         return Reply::json(
             403,
@@ -87,12 +87,15 @@ fn create(shared: &Shared, request: &Request, now: i64) -> Reply {
         map.get("password").and_then(Value::as_str),
     ) {
         (Some(name), Some(key)) if !name.is_empty() && !key.is_empty() => {
-            shared.put_user(UserSpec {
+            let user = UserSpec {
                 name: name.to_owned(),
                 key: key.to_owned(),
                 sync_enabled: true,
-            });
-            Reply::json(201, json!({ "username": name }))
+            };
+            match shared.put_user(user).await {
+                Ok(()) => Reply::json(201, json!({ "username": name })),
+                Err(err) => error(500, &format!("the store failed: {err:#}"), now),
+            }
         }
         _ => error(400, "username and password are required", now),
     }

@@ -9,12 +9,14 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{start, BookPolicy, Defect, ServerConfig, UserSpec, DEFAULT_JOURNAL_LIMIT};
-use crate::exit;
+use super::{
+    start, user_name_problem, BookPolicy, Defect, ServerConfig, UserSpec, DEFAULT_JOURNAL_BYTES,
+    DEFAULT_JOURNAL_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT,
+};
+use crate::exit::Outcome;
 use crate::protocol::{self, routes, Dialect};
 
 /// The user created when no `--user` is given.
@@ -43,17 +45,28 @@ pub struct ServeArgs {
     /// Keep progress in this SQLite file (created if missing) instead of in memory.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// kosync dialect: refuse registration (402 code 2005).
+    /// kosync dialect only: refuse registration (402 code 2005).
     #[arg(long)]
     pub no_registration: bool,
-    /// kosync dialect: require `Accept: application/vnd.koreader.v1+json` (412 otherwise).
+    /// kosync dialect only: require `Accept: application/vnd.koreader.v1+json` (412 otherwise).
     #[arg(long)]
     pub strict_accept: bool,
     /// Most requests kept in the admin journal (oldest dropped).
     #[arg(long, default_value_t = DEFAULT_JOURNAL_LIMIT, value_parser = parse_journal_limit, value_name = "N")]
     pub journal_limit: usize,
+    /// Most bytes the admin journal keeps (oldest dropped); large headers and bodies are kept truncated.
+    #[arg(long, default_value_t = DEFAULT_JOURNAL_BYTES, value_parser = parse_journal_limit, value_name = "BYTES")]
+    pub journal_bytes: usize,
+    /// Seconds a client may take to send a request's headers, and again its body (408 then);
+    /// an idle kept-alive connection is closed after it too.
+    #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs(), value_parser = parse_read_timeout, value_name = "SECONDS")]
+    pub read_timeout: u64,
+    /// Most connections served at once; more wait until one ends.
+    /// [default: 512, or fewer when the open-file limit is low]
+    #[arg(long, value_parser = parse_max_connections, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Require this token on the admin API (then it answers any address, not only loopback).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_parser = parse_admin_token, value_name = "TOKEN")]
     pub admin_token: Option<String>,
     /// Break one contract rule on purpose (for the harness's detection tests).
     #[arg(long, hide = true, value_parser = parse_defect, value_name = "NAME")]
@@ -91,14 +104,66 @@ fn parse_bind(s: &str) -> Result<SocketAddr, String> {
 
 fn parse_user(s: &str) -> Result<Credentials, String> {
     match s.split_once(':') {
-        Some((name, password)) if !name.is_empty() => Ok(Credentials {
-            name: name.to_owned(),
-            password: password.to_owned(),
-        }),
+        Some((name, password)) if !name.is_empty() => match user_name_problem(name) {
+            Some(problem) => Err(format!(
+                "{s:?}: {problem}, so this user could never sign in"
+            )),
+            None => Ok(Credentials {
+                name: name.to_owned(),
+                password: password.to_owned(),
+            }),
+        },
         _ => Err(format!(
             "{s:?} is not NAME:PASSWORD (a non-empty name, a colon, then the password)"
         )),
     }
+}
+
+fn parse_admin_token(s: &str) -> Result<String, String> {
+    match super::admin::token_problem(s) {
+        Some(problem) => Err(format!(
+            "{problem}; it would open the admin API to anyone, or to no one"
+        )),
+        None => Ok(s.to_owned()),
+    }
+}
+
+fn parse_read_timeout(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a read timeout: expected whole seconds from 1 to 86400"
+        )),
+    }
+}
+
+fn parse_max_connections(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a connection count: expected a whole number ≥ 1"
+        )),
+    }
+}
+
+/// The connection cap when none is given: the default, lowered under a low
+/// open-file limit so that accepting never runs out of descriptors (some stay
+/// for the runtime, the store and the listener).
+fn default_max_connections() -> usize {
+    const RESERVED: usize = 32;
+    match open_file_limit() {
+        Some(limit) => limit
+            .saturating_sub(RESERVED)
+            .clamp(1, DEFAULT_MAX_CONNECTIONS),
+        None => DEFAULT_MAX_CONNECTIONS,
+    }
+}
+
+/// The soft limit on open files, where the system tells it (Linux's /proc).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn parse_journal_limit(s: &str) -> Result<usize, String> {
@@ -158,21 +223,44 @@ pub fn hash_library(dir: &Path) -> Result<(BTreeSet<String>, Vec<String>), Strin
     Ok((books, warnings))
 }
 
-fn fail(message: &str) -> ExitCode {
+fn fail(message: &str) -> Outcome {
     eprintln!("kosync-contract serve: {message}");
-    ExitCode::from(exit::HARNESS_ERROR)
+    Outcome::HarnessError
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn run(args: ServeArgs) -> Outcome {
     let mut config = ServerConfig::new(args.dialect);
     config.bind = args.bind;
     config.data = args.data.clone();
     config.registration = !args.no_registration;
     config.strict_accept = args.strict_accept;
     config.journal_limit = args.journal_limit;
+    config.journal_bytes = args.journal_bytes;
+    config.read_timeout = std::time::Duration::from_secs(args.read_timeout);
+    config.max_connections = args.max_connections.unwrap_or_else(default_max_connections);
     config.admin_token = args.admin_token.clone();
     config.defect = args.defect;
+
+    // A flag the chosen dialect has no use for is refused rather than ignored:
+    // whoever passed it expects a behaviour they would not get.
+    let misplaced = match args.dialect {
+        Dialect::BookLore => [
+            (args.no_registration, "--no-registration"),
+            (args.strict_accept, "--strict-accept"),
+        ]
+        .into_iter()
+        .find(|(given, _)| *given)
+        .map(|(_, flag)| {
+            format!("{flag} applies to the kosync dialect only (add --dialect kosync); BookLore never registers users and ignores Accept")
+        }),
+        Dialect::Kosync => args.books.as_ref().map(|_| {
+            "--books applies to the booklore dialect only: the kosync dialect, like the reference server, has no library and accepts every document id".to_owned()
+        }),
+    };
+    if let Some(message) = misplaced {
+        return fail(&message);
+    }
 
     let credentials = if args.users.is_empty() {
         vec![Credentials {
@@ -189,11 +277,6 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
     let library_line = match &args.books {
         _ if args.dialect == Dialect::Kosync => {
-            if args.books.is_some() {
-                eprintln!(
-                    "kosync-contract serve: warning: --books is ignored in the kosync dialect (the reference server has no library)"
-                );
-            }
             "library: none (the kosync dialect, like the reference server, accepts every document id)".to_owned()
         }
         Some(dir) => match hash_library(dir) {
@@ -233,7 +316,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         let _ = stdout.flush();
         stop.await;
         server.shutdown().await;
-        ExitCode::SUCCESS
+        Outcome::SUCCESS
     })
 }
 

@@ -16,6 +16,23 @@ enum Mode {
     Frozen(i64),
 }
 
+/// The times the clock can be set to: from the epoch to the end of year 9999.
+/// A sync timestamp before the epoch means nothing to a client, and the upper
+/// end keeps every time printable as a date.
+pub const RANGE: std::ops::RangeInclusive<i64> = 0..=253_402_300_799;
+
+fn check(seconds: i64) -> Result<(), String> {
+    if RANGE.contains(&seconds) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the clock would read {seconds}: it must stay between {} (the Unix epoch) and {} (the end of 9999)",
+            RANGE.start(),
+            RANGE.end()
+        ))
+    }
+}
+
 /// A controllable clock in whole seconds since the Unix epoch.
 #[derive(Debug)]
 pub struct ServerClock {
@@ -51,18 +68,27 @@ impl ServerClock {
         }
     }
 
-    /// Freeze the clock at `seconds`.
-    pub fn set(&self, seconds: i64) {
+    /// Freeze the clock at `seconds`, which must be in [`RANGE`].
+    pub fn set(&self, seconds: i64) -> Result<(), String> {
+        check(seconds)?;
         *self.mode() = Mode::Frozen(seconds);
+        Ok(())
     }
 
-    /// Move the clock by `seconds` (may be negative); a frozen clock stays frozen.
-    pub fn advance(&self, seconds: i64) {
+    /// Move the clock by `seconds` (may be negative); a frozen clock stays
+    /// frozen. Refused when it would leave [`RANGE`].
+    pub fn advance(&self, seconds: i64) -> Result<(), String> {
         let mut mode = self.mode();
+        let now = match *mode {
+            Mode::Offset(off) => wall_seconds().saturating_add(off),
+            Mode::Frozen(at) => at,
+        };
+        check(now.saturating_add(seconds))?;
         *mode = match *mode {
             Mode::Offset(off) => Mode::Offset(off.saturating_add(seconds)),
             Mode::Frozen(at) => Mode::Frozen(at.saturating_add(seconds)),
         };
+        Ok(())
     }
 
     /// Follow wall time again.
@@ -100,9 +126,9 @@ mod tests {
     #[test]
     fn frozen_clock_stays_and_advances() {
         let c = ServerClock::default();
-        c.set(1_000);
+        c.set(1_000).unwrap();
         assert_eq!(c.now(), 1_000);
-        c.advance(25);
+        c.advance(25).unwrap();
         assert_eq!(c.now(), 1_025);
         c.real();
         assert!((c.now() - wall_seconds()).abs() <= 1);
@@ -111,8 +137,18 @@ mod tests {
     #[test]
     fn offset_clock_follows_wall_time() {
         let c = ServerClock::default();
-        c.advance(3_600);
+        c.advance(3_600).unwrap();
         assert!((c.now() - wall_seconds() - 3_600).abs() <= 1);
+    }
+
+    #[test]
+    fn times_before_the_epoch_are_refused_and_change_nothing() {
+        let c = ServerClock::default();
+        assert!(c.set(-1).is_err());
+        c.set(10).unwrap();
+        assert!(c.advance(-11).is_err());
+        assert_eq!(c.now(), 10);
+        assert!(c.set(i64::MAX).is_err());
     }
 
     #[test]

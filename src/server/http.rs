@@ -6,7 +6,6 @@
 //! loop ends every connection. The dialect modules never touch hyper: they
 //! get a [`Request`] and give back a [`Reply`].
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,46 +19,71 @@ use hyper::{Method, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::journal::{body_value, JournalEntry, Ticket};
+use super::journal::{Recorded, Ticket};
 use super::{admin, booklore, kosync, Defect, Shared};
 use crate::protocol::{self, routes, Dialect};
 
-/// How long a client may take to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// After refusing an oversized body, how much of it is still read (and thrown
 /// away) so an ordinary client sees the 413 instead of a reset connection.
 const DRAIN_AFTER_413_BYTES: usize = 1024 * 1024;
 const DRAIN_AFTER_413_TIME: Duration = Duration::from_secs(2);
 
 /// Accept connections until the task is aborted; dropping the `JoinSet` then
-/// aborts every connection.
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+/// aborts every connection. At most `max_connections` are served at once:
+/// past that, newcomers wait in the listen queue until a connection ends
+/// (the read timeout makes sure a stalled one does).
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    max_connections: usize,
+) {
+    let slots = Arc::new(Semaphore::new(max_connections));
     let mut connections = JoinSet::new();
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(stream, peer, Arc::clone(&shared)));
-                }
-                Err(err) => {
-                    // Out of file descriptors and the like: back off, keep serving.
-                    tracing::warn!("accept failed: {err}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
             },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let accepted = loop {
+            tokio::select! {
+                accepted = listener.accept() => break accepted,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                connections.spawn(async move {
+                    serve_connection(stream, peer, shared).await;
+                    drop(slot);
+                });
+            }
+            Err(err) => {
+                // Out of file descriptors and the like: back off, keep serving.
+                tracing::warn!("accept failed: {err}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
     }
 }
 
 async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let read_timeout = shared.read_timeout;
     let service = service_fn(move |req| handle(Arc::clone(&shared), peer, req));
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        // Also closes a kept-alive connection that stays idle this long.
+        .header_read_timeout(read_timeout)
+        // A client may send its whole request and shut its side down while it
+        // waits: the request is still answered.
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), service)
         .await;
     if let Err(err) = result {
@@ -92,6 +116,13 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A header's value as UTF-8, as KOReader sends a user name that is not ASCII.
+    pub fn header_utf8(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+    }
 }
 
 /// What to answer.
@@ -99,6 +130,8 @@ impl Request {
 pub(crate) struct Reply {
     pub status: u16,
     pub body: ReplyBody,
+    /// The `Allow` header of a 405.
+    pub allow: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +142,8 @@ pub(crate) enum ReplyBody {
     Text(String),
     /// A fault's raw body, served as `application/json` whatever it holds.
     Raw(String),
+    /// JSON already written out (the journal, serialized off the workers).
+    Serialized(Bytes),
 }
 
 impl Reply {
@@ -116,6 +151,15 @@ impl Reply {
         Reply {
             status,
             body: ReplyBody::Json(body),
+            allow: None,
+        }
+    }
+
+    pub fn json_bytes(status: u16, body: Bytes) -> Self {
+        Reply {
+            status,
+            body: ReplyBody::Serialized(body),
+            allow: None,
         }
     }
 
@@ -123,6 +167,7 @@ impl Reply {
         Reply {
             status,
             body: ReplyBody::Text(body.to_owned()),
+            allow: None,
         }
     }
 }
@@ -133,6 +178,8 @@ enum BodyRead {
     TooLarge(Option<Incoming>),
     /// The client went away (or sent a broken body) before it was complete.
     Broken,
+    /// The body did not arrive within the read timeout.
+    TimedOut,
 }
 
 impl BodyRead {
@@ -154,14 +201,37 @@ impl BodyRead {
             })),
             BodyRead::TooLarge(rest) => {
                 drain(rest);
-                Ok(Err(too_large(shared.dialect, shared.clock.now())))
+                let message = format!(
+                    "request body larger than {} bytes",
+                    protocol::MAX_BODY_BYTES
+                );
+                Ok(Err(unread(shared, 413, &message)))
+            }
+            BodyRead::TimedOut => {
+                let message = format!(
+                    "the request body did not arrive within {} s",
+                    shared.read_timeout.as_secs_f64()
+                );
+                Ok(Err(unread(shared, 408, &message)))
             }
             BodyRead::Broken => Err(DropConnection),
         }
     }
 }
 
-async fn read_body(body: Incoming, headers: &HeaderMap, limit: Option<usize>) -> BodyRead {
+/// Read the body within `timeout`.
+async fn read_body(
+    body: Incoming,
+    headers: &HeaderMap,
+    limit: Option<usize>,
+    timeout: Duration,
+) -> BodyRead {
+    tokio::time::timeout(timeout, read_body_untimed(body, headers, limit))
+        .await
+        .unwrap_or(BodyRead::TimedOut)
+}
+
+async fn read_body_untimed(body: Incoming, headers: &HeaderMap, limit: Option<usize>) -> BodyRead {
     let Some(limit) = limit else {
         return match body.collect().await {
             Ok(all) => BodyRead::Whole(all.to_bytes()),
@@ -188,7 +258,7 @@ async fn read_body(body: Incoming, headers: &HeaderMap, limit: Option<usize>) ->
 struct JournalGuard {
     shared: Arc<Shared>,
     ticket: Ticket,
-    body: Value,
+    body: Bytes,
     status: u16,
 }
 
@@ -196,22 +266,8 @@ impl Drop for JournalGuard {
     fn drop(&mut self) {
         self.shared
             .journal
-            .complete(self.ticket, std::mem::take(&mut self.body), self.status);
+            .complete(self.ticket, &self.body, self.status);
     }
-}
-
-fn lowercase_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        out.entry(name.as_str().to_ascii_lowercase())
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert(value);
-    }
-    out
 }
 
 fn is_admin_path(path: &str) -> bool {
@@ -227,32 +283,36 @@ async fn handle(
     let path = parts.uri.path().to_owned();
 
     if is_admin_path(&path) {
-        let read = read_body(incoming, &parts.headers, Some(protocol::MAX_BODY_BYTES)).await;
+        let read = read_body(
+            incoming,
+            &parts.headers,
+            Some(protocol::MAX_BODY_BYTES),
+            shared.read_timeout,
+        )
+        .await;
         let reply = match read.into_request(parts, path, &shared)? {
             Ok(request) => admin::handle(&shared, peer, &request).await,
             Err(refused) => refused,
         };
-        return Ok(render(&reply, None));
+        return Ok(finish(render(&reply, None), &reply));
     }
 
     let mut guard = JournalGuard {
-        ticket: shared.journal.arrive(JournalEntry {
-            method: parts.method.as_str().to_owned(),
-            path: path.clone(),
-            headers: lowercase_headers(&parts.headers),
-            body: Value::Null,
-            status: 0,
-            at: shared.clock.now(),
-        }),
+        ticket: shared.journal.arrive(Recorded::arrive(
+            parts.method.as_str(),
+            &path,
+            &parts.headers,
+            shared.clock.now(),
+        )),
         shared: Arc::clone(&shared),
-        body: Value::Null,
+        body: Bytes::new(),
         status: 0,
     };
 
     let limit = (!shared.has(Defect::NoBodyLimit)).then_some(protocol::MAX_BODY_BYTES);
-    let read = read_body(incoming, &parts.headers, limit).await;
+    let read = read_body(incoming, &parts.headers, limit, shared.read_timeout).await;
     if let BodyRead::Whole(body) = &read {
-        guard.body = body_value(body);
+        guard.body = body.clone();
     }
 
     if let Some(fault) = shared.faults.take(parts.method.as_str(), &path) {
@@ -271,6 +331,7 @@ async fn handle(
                         "message": "fault injected by the fake server"
                     })),
                 },
+                allow: None,
             };
             guard.status = reply.status;
             return Ok(render(&reply, shared.defect));
@@ -285,13 +346,27 @@ async fn handle(
         Err(refused) => refused,
     };
     guard.status = reply.status;
-    let mut response = render(&reply, shared.defect);
-    if reply.status == 413 {
+    Ok(finish(render(&reply, shared.defect), &reply))
+}
+
+/// The headers that depend on the status: `Allow` on a 405, and `Connection:
+/// close` after a body that was not read whole (413, 408), whose rest would
+/// otherwise be taken for the next request.
+fn finish(
+    mut response: hyper::Response<Full<Bytes>>,
+    reply: &Reply,
+) -> hyper::Response<Full<Bytes>> {
+    if matches!(reply.status, 408 | 413) {
         response
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    Ok(response)
+    if let Some(allow) = reply.allow {
+        response
+            .headers_mut()
+            .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
 }
 
 /// Read and discard a little more of a refused body in the background, so the
@@ -317,14 +392,11 @@ fn drain(rest: Option<Incoming>) {
     });
 }
 
-fn too_large(dialect: Dialect, now: i64) -> Reply {
-    let message = format!(
-        "request body larger than {} bytes",
-        protocol::MAX_BODY_BYTES
-    );
-    match dialect {
-        Dialect::BookLore => booklore::error(413, &message, now),
-        Dialect::Kosync => Reply::json(413, serde_json::json!({ "message": message })),
+/// The answer to a request whose body was not read (413, 408), in the dialect's error shape.
+fn unread(shared: &Shared, status: u16, message: &str) -> Reply {
+    match shared.dialect {
+        Dialect::BookLore => booklore::error(status, message, shared.clock.now()),
+        Dialect::Kosync => Reply::json(status, serde_json::json!({ "message": message })),
     }
 }
 
@@ -339,6 +411,7 @@ pub(crate) fn render(reply: &Reply, defect: Option<Defect>) -> hyper::Response<F
         ReplyBody::Json(value) => (json_type, Bytes::from(value.to_string())),
         ReplyBody::Text(text) => ("text/plain", Bytes::from(text.clone())),
         ReplyBody::Raw(raw) => (protocol::JSON_CONTENT_TYPE, Bytes::from(raw.clone())),
+        ReplyBody::Serialized(bytes) => (protocol::JSON_CONTENT_TYPE, bytes.clone()),
     };
     let mut response = hyper::Response::new(Full::new(bytes));
     *response.status_mut() =

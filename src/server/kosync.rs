@@ -59,7 +59,7 @@ async fn dispatch(shared: &Shared, request: &Request) -> Reply {
         }
     }
     match (&request.method, route) {
-        (&Method::POST, routes::CREATE) => create(shared, request),
+        (&Method::POST, routes::CREATE) => create(shared, request).await,
         (&Method::GET, routes::AUTH) => match authorized(shared, request) {
             Ok(user) if shared.has(Defect::KosyncAuthAnswersUsername) => {
                 Reply::json(200, json!({ "username": user.name }))
@@ -150,7 +150,7 @@ fn body_refusal(shared: &Shared, problem: PushProblem) -> Reply {
     }
 }
 
-fn create(shared: &Shared, request: &Request) -> Reply {
+async fn create(shared: &Shared, request: &Request) -> Reply {
     if !shared.registration && !shared.has(Defect::KosyncRegistrationDisabledIgnored) {
         return error(402, code::REGISTRATION_DISABLED, "Registration is disabled");
     }
@@ -158,6 +158,8 @@ fn create(shared: &Shared, request: &Request) -> Reply {
         Ok(map) => map,
         Err(problem) => return body_refusal(shared, problem),
     };
+    // `password` is what KOReader sends: the MD5 of the password, the same
+    // value as `x-auth-key` later.
     let (Some(name), Some(key)) = (
         map.get("username").and_then(Value::as_str),
         map.get("password").and_then(Value::as_str),
@@ -168,25 +170,36 @@ fn create(shared: &Shared, request: &Request) -> Reply {
             "username and password are required",
         );
     };
-    if name.is_empty() || name.contains(':') || key.is_empty() {
+    if key.is_empty() {
+        return error(403, code::INVALID_REQUEST, "password must not be empty");
+    }
+    if let Some(problem) = super::user_name_problem(name) {
         return error(
             403,
             code::INVALID_REQUEST,
-            "username must be non-empty without ':' and password non-empty",
+            &format!("{problem}: {name:?} could never sign in"),
         );
     }
-    let mut users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
-    if users.contains_key(name) && !shared.has(Defect::KosyncTakenNameAllowed) {
-        return error(402, code::USER_EXISTS, "Username is already registered");
+    let user = UserSpec {
+        name: name.to_owned(),
+        key: key.to_owned(),
+        sync_enabled: true,
+    };
+    {
+        let mut users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
+        if users.contains_key(name) && !shared.has(Defect::KosyncTakenNameAllowed) {
+            return error(402, code::USER_EXISTS, "Username is already registered");
+        }
+        users.insert(name.to_owned(), user.clone());
     }
-    users.insert(
-        name.to_owned(),
-        UserSpec {
-            name: name.to_owned(),
-            key: key.to_owned(),
-            sync_enabled: true,
-        },
-    );
+    if let Err(err) = shared.persist_user(&user).await {
+        shared
+            .users
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        return error(500, 500, &format!("the store failed: {err:#}"));
+    }
     let created = if shared.has(Defect::KosyncRegistrationAnswers200) {
         200
     } else {

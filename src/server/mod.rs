@@ -35,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,14 @@ pub struct ServerConfig {
     pub strict_accept: bool,
     /// Most journal entries kept; the oldest are dropped past it.
     pub journal_limit: usize,
+    /// Most bytes of requests the journal keeps; the oldest are dropped past it.
+    pub journal_bytes: usize,
+    /// How long a client may take to send a request's headers, and again its
+    /// body (408 then); an idle kept-alive connection is closed after it too.
+    pub read_timeout: Duration,
+    /// Most connections served at once; more wait in the listen queue until
+    /// one ends.
+    pub max_connections: usize,
     /// When set, the admin API requires it (from any address); when not, the
     /// admin API answers loopback peers only.
     pub admin_token: Option<String>,
@@ -66,8 +75,17 @@ pub struct ServerConfig {
     pub defect: Option<Defect>,
 }
 
-/// Default size of the request journal.
+/// Default size of the request journal, in entries.
 pub const DEFAULT_JOURNAL_LIMIT: usize = 10_000;
+/// Default size of the request journal, in bytes kept: with entries capped
+/// (see [`JournalEntry`]), this keeps a journal flooded with hostile requests,
+/// and a copy of it being served, well under 100 MB.
+pub const DEFAULT_JOURNAL_BYTES: usize = 16 << 20;
+/// Default [`ServerConfig::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default [`ServerConfig::max_connections`]: under the usual limit of 1024
+/// open files, with room for the store and the runtime.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 impl ServerConfig {
     /// A correct server of `dialect` on an ephemeral loopback port, in memory,
@@ -83,6 +101,9 @@ impl ServerConfig {
             registration: true,
             strict_accept: false,
             journal_limit: DEFAULT_JOURNAL_LIMIT,
+            journal_bytes: DEFAULT_JOURNAL_BYTES,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             admin_token: None,
             defect: None,
         }
@@ -97,6 +118,25 @@ pub struct UserSpec {
     pub key: String,
     /// BookLore's per-user "KOReader sync" switch; disabled users get 401 (S-OFF-1).
     pub sync_enabled: bool,
+}
+
+/// Why `name` can never sign in, if it cannot: `x-auth-user` carries it, and
+/// a header value loses leading and trailing blanks and cannot hold control
+/// characters. The reference server also refuses an empty name and `:`.
+/// Anything else (accents, full-width letters, zero-width characters) is sent
+/// as UTF-8 and compared byte for byte, so it signs in.
+pub fn user_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("the user name is empty")
+    } else if name.contains(':') {
+        Some("the user name contains ':'")
+    } else if name.chars().any(char::is_control) {
+        Some("the user name contains a control character, which no header can carry")
+    } else if name.starts_with([' ', '\t']) || name.ends_with([' ', '\t']) {
+        Some("the user name starts or ends with a blank, which a header drops")
+    } else {
+        None
+    }
 }
 
 impl UserSpec {
@@ -141,6 +181,7 @@ pub(crate) struct Shared {
     pub journal: journal::Journal,
     pub faults: faults::FaultList,
     pub clock: clock::ServerClock,
+    pub read_timeout: Duration,
 }
 
 impl Shared {
@@ -156,11 +197,36 @@ impl Shared {
             .cloned()
     }
 
-    pub fn put_user(&self, user: UserSpec) {
+    /// Add or replace a user, keeping it in the store (SQLite keeps it across restarts).
+    pub async fn put_user(&self, user: UserSpec) -> anyhow::Result<()> {
+        self.persist_user(&user).await?;
         self.users
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(user.name.clone(), user);
+        Ok(())
+    }
+
+    /// Keep a user in the store (without touching the in-memory list).
+    pub async fn persist_user(&self, user: &UserSpec) -> anyhow::Result<()> {
+        let store = Arc::clone(&self.store);
+        let user = user.clone();
+        tokio::task::spawn_blocking(move || store.put_user(&user))
+            .await
+            .context("the store task failed")?
+    }
+
+    /// Add a book to a library of known books (kept in the store too).
+    pub async fn add_book(&self, document: &str) -> anyhow::Result<()> {
+        let store = Arc::clone(&self.store);
+        let kept = document.to_owned();
+        tokio::task::spawn_blocking(move || store.add_book(&kept))
+            .await
+            .context("the store task failed")??;
+        if let BookPolicy::Known(set) = &mut *self.books.lock().unwrap_or_else(|p| p.into_inner()) {
+            set.insert(document.to_owned());
+        }
+        Ok(())
     }
 
     pub fn knows_book(&self, document: &str) -> bool {
@@ -205,6 +271,16 @@ impl Shared {
 
 /// Start a server; it runs until [`RunningServer::shutdown`] or drop.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    if let Some(token) = &config.admin_token {
+        if let Some(problem) = admin::token_problem(token) {
+            anyhow::bail!("unusable admin token: {problem}");
+        }
+    }
+    for user in &config.users {
+        if let Some(problem) = user_name_problem(&user.name) {
+            anyhow::bail!("user {:?} could never sign in: {problem}", user.name);
+        }
+    }
     let store: Arc<dyn ProgressStore> = match &config.data {
         Some(path) => {
             let path = path.clone();
@@ -222,11 +298,26 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let users = config
-        .users
-        .iter()
-        .map(|u| (u.name.clone(), u.clone()))
+    // Users and books kept by an earlier run come first; the configured ones
+    // (`--user`) replace a kept user of the same name.
+    let (kept_users, kept_books) = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || {
+            Ok::<_, anyhow::Error>((store.users()?, store.books()?))
+        })
+        .await
+        .context("the store task failed")?
+        .context("cannot read the users and books kept in the store")?
+    };
+    let users = kept_users
+        .into_iter()
+        .chain(config.users.iter().cloned())
+        .map(|u| (u.name.clone(), u))
         .collect();
+    let mut books = config.books.clone();
+    if let BookPolicy::Known(set) = &mut books {
+        set.extend(kept_books);
+    }
     let shared = Arc::new(Shared {
         dialect: config.dialect,
         registration: config.registration,
@@ -234,13 +325,18 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         admin_token: config.admin_token.clone(),
         defect: config.defect,
         users: Mutex::new(users),
-        books: Mutex::new(config.books.clone()),
+        books: Mutex::new(books),
         store,
-        journal: journal::Journal::new(config.journal_limit),
+        journal: journal::Journal::new(config.journal_limit, config.journal_bytes),
+        read_timeout: config.read_timeout,
         faults: faults::FaultList::default(),
         clock: clock::ServerClock::default(),
     });
-    let task = tokio::spawn(http::accept_loop(listener, shared));
+    let task = tokio::spawn(http::accept_loop(
+        listener,
+        shared,
+        config.max_connections.max(1),
+    ));
     Ok(RunningServer {
         addr,
         admin_token: config.admin_token,

@@ -159,8 +159,8 @@ pub(crate) fn authenticate(
     ignore_key_case: bool,
 ) -> Result<UserSpec, AuthFailure> {
     let (Some(name), Some(key)) = (
-        request.header(protocol::HEADER_AUTH_USER),
-        request.header(protocol::HEADER_AUTH_KEY),
+        request.header_utf8(protocol::HEADER_AUTH_USER),
+        request.header_utf8(protocol::HEADER_AUTH_KEY),
     ) else {
         return Err(AuthFailure::MissingHeaders);
     };

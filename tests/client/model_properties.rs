@@ -91,7 +91,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::Suspend),
         2 => Just(Event::Resume),
         3 => Just(Event::WifiConnected),
-        2 => Just(Event::WifiDisconnected),
+        2 => Just(Event::WifiLost),
         1 => (1u8..=5).prop_map(|stars| Event::RatingSubmitted { stars }),
         2 => Just(Event::SyncPendingNow),
         1 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),
@@ -294,7 +294,7 @@ impl Harness {
     fn feed(&mut self, event: Event) -> Result<(), TestCaseError> {
         match &event {
             Event::WifiConnected => self.wifi = true,
-            Event::WifiDisconnected => self.wifi = false,
+            Event::WifiLost | Event::WifiOff => self.wifi = false,
             Event::TimePassed { seconds } => {
                 self.now += *seconds as i64;
                 self.server.clock += *seconds as i64;

@@ -594,7 +594,7 @@ fn wifi_drop_mid_run_stops_after_the_in_flight_put_c_safe_4() {
         [Effect::Http(r)] => r.id,
         other => panic!("{other:?}"),
     };
-    assert!(c.handle(Event::WifiDisconnected).is_empty());
+    assert!(c.handle(Event::WifiLost).is_empty());
     let after = c.handle(Event::HttpCompleted {
         id: first,
         outcome: HttpOutcome::Response {
@@ -719,4 +719,127 @@ fn unknown_answers_and_prompt_answers_without_prompt_are_ignored() {
         .is_empty());
     assert!(c.handle(answer(true)).is_empty());
     assert!(c.handle(turn(5)).is_empty(), "page turn without a book");
+}
+
+#[test]
+fn push_now_queues_and_uploads_at_once_even_in_manual_only_and_inside_the_debounce() {
+    let manual_only = Settings {
+        manual_only: true,
+        pages_per_sync: 1,
+        ..enabled()
+    };
+    let t = play_on_empty_server(
+        manual_only,
+        [online(), open(A, 10), turn(11), Event::PushNow],
+    );
+    // Manual only: the open and page snapshots wait; "push now" uploads them
+    // and its own snapshot of where the reader is, oldest first.
+    let pushed: Vec<_> = t.pushed().iter().map(|b| b["percentage"].clone()).collect();
+    assert_eq!(pushed, [0.10, 0.11, 0.11]);
+    assert_eq!(
+        t.queue,
+        QueueCounts {
+            pending: 0,
+            synced: 3
+        }
+    );
+
+    let t = play_on_empty_server(
+        Settings {
+            pages_per_sync: 1,
+            ..enabled()
+        },
+        [online(), open(A, 10), turn(11), Event::PushNow],
+    );
+    // The page upload falls in the debounce window; the manual push does not.
+    assert_eq!(t.pushes(), 3, "{:?}", t.journal);
+}
+
+#[test]
+fn push_now_sends_nothing_disabled_offline_or_without_a_book() {
+    let off = play_on_empty_server(Settings::default(), [online(), open(A, 10), Event::PushNow]);
+    assert!(off.journal.is_empty(), "C-EN-1");
+    let offline = play_on_empty_server(enabled(), [open(A, 10), Event::PushNow]);
+    assert!(offline.journal.is_empty(), "C-SAFE-4");
+    assert_eq!(offline.queue.pending, 2, "the snapshot waits (C-SAFE-5)");
+    let no_book = play_on_empty_server(enabled(), [online(), Event::PushNow]);
+    assert!(no_book.journal.is_empty());
+}
+
+#[test]
+fn pull_now_pulls_whatever_the_toggles_and_manual_only_say() {
+    let toggles_off = Settings {
+        pull_on_open: false,
+        pull_on_resume: false,
+        manual_only: true,
+        newer_strategy: Silently,
+        ..enabled()
+    };
+    let t = play(
+        toggles_off,
+        None,
+        |s| s.hold(A, 0.5, "50"),
+        [online(), open(A, 10), Event::PullNow],
+    );
+    assert_eq!(t.pulls(), 1, "{:?}", t.journal);
+    assert_eq!(t.applied(), [at(50)]);
+    let offline = play(
+        enabled(),
+        None,
+        |s| s.hold(A, 0.5, "50"),
+        [open(A, 10), Event::PullNow],
+    );
+    assert!(offline.journal.is_empty(), "C-PULL-3");
+    let disabled = play(
+        Settings::default(),
+        None,
+        |s| s.hold(A, 0.5, "50"),
+        [online(), open(A, 10), Event::PullNow],
+    );
+    assert!(disabled.journal.is_empty(), "C-EN-1");
+}
+
+#[test]
+fn sign_in_checks_the_credentials_and_says_how_it_went() {
+    let t = play_on_empty_server(Settings::default(), [online(), Event::SignIn]);
+    let paths: Vec<_> = t
+        .journal
+        .iter()
+        .map(|e| format!("{} {}", e.request.method, e.request.path))
+        .collect();
+    assert_eq!(paths, ["GET /api/koreader/users/auth"]);
+    assert!(t.effects.iter().any(|e| matches!(
+        e,
+        Effect::NoticeShown {
+            level: kosync_contract::model::NoticeLevel::Info,
+            ..
+        }
+    )));
+    let refused = play(
+        Settings::default(),
+        None,
+        |s| s.faults.push_back(Fault::Status(401)),
+        [online(), Event::SignIn],
+    );
+    assert!(refused.effects.iter().any(|e| matches!(
+        e,
+        Effect::NoticeShown {
+            level: kosync_contract::model::NoticeLevel::Error,
+            ..
+        }
+    )));
+    let offline = play_on_empty_server(Settings::default(), [Event::SignIn]);
+    assert!(offline.journal.is_empty() && offline.effects.is_empty());
+}
+
+#[test]
+fn wifi_off_and_a_lost_link_both_stop_sending() {
+    for down in [Event::WifiLost, Event::WifiOff] {
+        let t = play_on_empty_server(
+            enabled(),
+            [online(), down.clone(), open(A, 10), Event::SyncPendingNow],
+        );
+        assert!(t.journal.is_empty(), "{down:?}: {:?}", t.journal);
+        assert_eq!(t.queue.pending, 1);
+    }
 }

@@ -5,6 +5,7 @@
 
 mod detect_server;
 mod detect_server_wiremock;
+mod server_abuse;
 mod server_admin;
 mod server_booklore;
 mod server_cli;

@@ -15,9 +15,10 @@ use super::world::{
 };
 use crate::adapter::model_driver::ModelDriver;
 use crate::adapter::ClientDriver;
-use crate::contract::report::{Report, ReportFiles};
+use crate::contract::args::CommonVerifyArgs;
+use crate::contract::report::Report;
 use crate::contract::runner::{self, FeatureSource, HarnessError, RunOptions};
-use crate::exit;
+use crate::exit::Outcome;
 use crate::model::Mutant;
 use crate::protocol::Dialect;
 
@@ -29,6 +30,8 @@ pub fn builtin_client_features() -> FeatureSource {
 /// `verify-client` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerifyClientArgs {
+    #[command(flatten)]
+    pub common: CommonVerifyArgs,
     /// Command that starts the client's adapter (JSON lines on stdin/stdout);
     /// without it the reference model is verified.
     #[arg(long, value_name = "CMD")]
@@ -36,9 +39,6 @@ pub struct VerifyClientArgs {
     /// Behaviour profile the client claims.
     #[arg(long, default_value = DEFAULT_PROFILE, value_parser = parse_profile)]
     pub profile: String,
-    /// Only scenarios matching this tag expression, e.g. `@C-PULL-5 or @C-PUSH-6`.
-    #[arg(long, value_name = "EXPR")]
-    pub tags: Option<String>,
     /// How long the adapter may take to answer one message before the run
     /// ends with exit 2.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
@@ -47,11 +47,6 @@ pub struct VerifyClientArgs {
     /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
-    /// Seed of the differential run, to replay a failure.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-    #[command(flatten)]
-    pub report: ReportFiles,
     /// Run the client `.feature` files of this directory (searched recursively)
     /// instead of the built-in ones; they use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
@@ -183,20 +178,20 @@ pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
             Some(dir) => FeatureSource::Dir(dir.clone()),
             None => builtin_client_features(),
         },
-        tags: args.tags.clone(),
+        tags: args.common.tags.clone(),
         profile: args.profile.clone(),
         concurrency: args.concurrency,
     }
 }
 
-/// `kosync-contract verify-client`; returns the process exit code.
-pub fn run(args: VerifyClientArgs) -> u8 {
+/// `kosync-contract verify-client`.
+pub fn run(args: VerifyClientArgs) -> Outcome {
     let adapter = match &args.adapter {
         Some(line) => match crate::adapter::subprocess::AdapterCommand::parse(line) {
             Ok(command) => Some(command),
             Err(err) => {
                 eprintln!("kosync-contract verify-client: --adapter: {err}");
-                return exit::HARNESS_ERROR;
+                return Outcome::HarnessError;
             }
         },
         None => None,
@@ -218,7 +213,7 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("kosync-contract verify-client: {err}");
-            return exit::HARNESS_ERROR;
+            return Outcome::HarnessError;
         }
     };
     if let Some(command) = &adapter {
@@ -239,7 +234,10 @@ pub fn run(args: VerifyClientArgs) -> u8 {
                 vec![result],
             );
             report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
-            return args.report.emit(&report, "kosync-contract verify-client");
+            return args
+                .common
+                .report
+                .emit(&report, "kosync-contract verify-client");
         }
     }
     let options = run_options(&args);
@@ -248,18 +246,18 @@ pub fn run(args: VerifyClientArgs) -> u8 {
         Ok(report) => report,
         Err(err) => {
             eprintln!("kosync-contract verify-client: {err}");
-            return exit::HARNESS_ERROR;
+            return Outcome::HarnessError;
         }
     };
     // The differential run brings its own runtime; this one is idle meanwhile.
     // It touches every rule, so a `--tags` selection skips it unless `--cases` asks.
-    let cases = match (args.cases, &args.tags) {
+    let cases = match (args.cases, &args.common.tags) {
         (Some(cases), _) => cases,
         (None, Some(_)) => 0,
         (None, None) => differential::DEFAULT_CASES,
     };
     if cases > 0 {
-        let seed = args.seed.unwrap_or(differential::DEFAULT_SEED);
+        let seed = args.common.seed.unwrap_or(differential::DEFAULT_SEED);
         let candidate = match &adapter {
             Some(command) => {
                 let make =
@@ -285,9 +283,12 @@ pub fn run(args: VerifyClientArgs) -> u8 {
     if adapter.is_none() {
         report.note("client features run against the reference model (in process)");
     }
-    let code = args.report.emit(&report, "kosync-contract verify-client");
+    let outcome = args
+        .common
+        .report
+        .emit(&report, "kosync-contract verify-client");
     println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-    code
+    outcome
 }
 
 /// `line` as one shell word.

@@ -785,7 +785,7 @@ impl Context {
                 }
             }
             Event::WifiConnected => self.wifi = true,
-            Event::WifiDisconnected => self.wifi = false,
+            Event::WifiLost | Event::WifiOff => self.wifi = false,
             Event::TimePassed { seconds } => {
                 self.now = self
                     .now
@@ -851,7 +851,7 @@ pub fn rules_touched(
     let cand_queued = total(&c.queue) as i64 - total(&cand_prev) as i64;
     let wifi_after = match event {
         Event::WifiConnected => true,
-        Event::WifiDisconnected => false,
+        Event::WifiLost | Event::WifiOff => false,
         _ => ctx.wifi,
     };
 
@@ -1256,7 +1256,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::Suspend),
         2 => Just(Event::Resume),
         2 => Just(Event::WifiConnected),
-        1 => Just(Event::WifiDisconnected),
+        1 => Just(Event::WifiLost),
         1 => (1u8..=5).prop_map(|stars| Event::RatingSubmitted { stars }),
         2 => Just(Event::SyncPendingNow),
         2 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),

@@ -302,12 +302,21 @@ async fn wifi_up(w: &mut ClientWorld, step: &Step) {
     w.send(Event::WifiConnected).await;
 }
 
+/// The link drops (the client cannot act on its way down).
 #[given(expr = "Wi-Fi is disconnected")]
 #[when(expr = "Wi-Fi disconnects")]
 #[given(expr = "Wi-Fi disconnects")]
 async fn wifi_down(w: &mut ClientWorld, step: &Step) {
     w.enter(step.ty);
-    w.send(Event::WifiDisconnected).await;
+    w.send(Event::WifiLost).await;
+}
+
+/// The user turns Wi-Fi off (a client may act on its way down).
+#[given(expr = "the reader turns Wi-Fi off")]
+#[when(expr = "the reader turns Wi-Fi off")]
+async fn wifi_off(w: &mut ClientWorld, step: &Step) {
+    w.enter(step.ty);
+    w.send(Event::WifiOff).await;
 }
 
 // ---- the reader -----------------------------------------------------------
@@ -434,6 +443,27 @@ async fn rate(w: &mut ClientWorld, step: &Step, stars: i64) {
 async fn sync_pending_now(w: &mut ClientWorld, step: &Step) {
     w.enter(step.ty);
     w.send(Event::SyncPendingNow).await;
+}
+
+#[given(expr = "the reader pushes progress now")]
+#[when(expr = "the reader pushes progress now")]
+async fn push_now(w: &mut ClientWorld, step: &Step) {
+    w.enter(step.ty);
+    w.send(Event::PushNow).await;
+}
+
+#[given(expr = "the reader pulls progress now")]
+#[when(expr = "the reader pulls progress now")]
+async fn pull_now(w: &mut ClientWorld, step: &Step) {
+    w.enter(step.ty);
+    w.send(Event::PullNow).await;
+}
+
+#[given(expr = "the reader signs in")]
+#[when(expr = "the reader signs in")]
+async fn sign_in(w: &mut ClientWorld, step: &Step) {
+    w.enter(step.ty);
+    w.send(Event::SignIn).await;
 }
 
 #[given(regex = r"^the user (confirms|declines)$")]

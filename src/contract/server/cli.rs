@@ -25,10 +25,11 @@ use clap::Args;
 
 use super::property::{self, PropertyOptions};
 use super::world::{ServerTarget, ServerWorld, TargetKind};
+use crate::contract::args::CommonVerifyArgs;
 use crate::contract::catalogue::{self, Level};
-use crate::contract::report::{CaseResult, Report, ReportFiles, SkipPolicy, Status};
+use crate::contract::report::{CaseResult, Report, SkipPolicy, Status};
 use crate::contract::runner::{self, FeatureSource, RunOptions};
-use crate::exit;
+use crate::exit::Outcome;
 use crate::protocol::{self, Dialect};
 use crate::server::Defect;
 use crate::sync_client::{Credentials, Exchange, SyncClient};
@@ -52,6 +53,8 @@ pub fn server_features() -> FeatureSource {
 /// target (accept a partial run with --allow-skips).
 #[derive(Debug, Clone, Args)]
 pub struct VerifyServerArgs {
+    #[command(flatten)]
+    pub common: CommonVerifyArgs,
     /// The server's base URL (e.g. `http://localhost:6060`). Without it, the
     /// built-in fake server is started on an ephemeral port and verified.
     #[arg(long, value_name = "URL")]
@@ -88,15 +91,9 @@ pub struct VerifyServerArgs {
     /// every scenario run on every run). A kosync server needs none.
     #[arg(long = "document", value_name = "HASH")]
     pub documents: Vec<String>,
-    /// Only scenarios matching this tag expression (e.g. `@S-PULL-2 or @S-TS-1`).
-    #[arg(long, value_name = "EXPR")]
-    pub tags: Option<String>,
     /// Random push/pull sequences to run against the server's model (0 = none).
     #[arg(long, value_name = "N", default_value_t = property::DEFAULT_CASES)]
     pub cases: u32,
-    /// Seed for the random sequences, to replay a run (with the same --cases and --jobs).
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
     /// Per-request timeout.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
@@ -107,8 +104,6 @@ pub struct VerifyServerArgs {
     /// target are listed, and the run exits 0 instead of 3 if nothing failed.
     #[arg(long)]
     pub allow_skips: bool,
-    #[command(flatten)]
-    pub report: ReportFiles,
     /// Run the features in this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
@@ -222,7 +217,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         }
         None => TargetKind::BuiltIn { defect: None },
     };
-    if let Some(tags) = &args.tags {
+    if let Some(tags) = &args.common.tags {
         runner::parse_tags(tags)?;
     }
     if args.timeout_ms == 0 {
@@ -237,9 +232,9 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         user,
         second,
         documents: args.documents.clone(),
-        tags: args.tags.clone(),
+        tags: args.common.tags.clone(),
         cases: args.cases,
-        seed: args.seed,
+        seed: args.common.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
             Some(dir) => FeatureSource::Dir(dir.clone()),
@@ -564,48 +559,41 @@ fn no_answer(target: &ServerTarget, exchange: &Exchange) -> Report {
     report
 }
 
-/// `kosync-contract verify-server …`: runs on its own runtime, returns the exit code.
-pub fn run(args: VerifyServerArgs) -> std::process::ExitCode {
+/// `kosync-contract verify-server …`: runs on its own runtime.
+pub fn run(args: VerifyServerArgs) -> Outcome {
     let runtime = match runner::runtime() {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("{COMMAND}: {err}");
-            return std::process::ExitCode::from(exit::HARNESS_ERROR);
+            return Outcome::HarnessError;
         }
     };
-    std::process::ExitCode::from(runtime.block_on(run_async(args)))
+    runtime.block_on(run_async(args))
 }
 
 /// The body of [`run`], for callers that already have a runtime.
-pub async fn run_async(args: VerifyServerArgs) -> u8 {
+pub async fn run_async(args: VerifyServerArgs) -> Outcome {
+    let files = &args.common.report;
     let target = args
         .base_url
         .clone()
         .unwrap_or_else(|| "built-in fake server".to_string());
     let dialect = Some(args.dialect.name().to_string());
     // Report paths first: a run whose report cannot be written is not started.
-    if let Err(err) = args.report.prepare(&target, dialect.clone()) {
+    if let Err(err) = files.prepare(&target, dialect.clone()) {
         eprintln!("{COMMAND}: {err}");
-        return exit::HARNESS_ERROR;
+        return Outcome::HarnessError;
     }
     let run = match resolve(&args) {
         Ok(r) => r,
-        Err(message) => {
-            return args
-                .report
-                .emit_could_not_verify(&target, dialect, &message, COMMAND)
-        }
+        Err(message) => return files.emit_could_not_verify(&target, dialect, &message, COMMAND),
     };
     let started = Instant::now();
     let report = match verify_server(&run).await {
         Ok(r) => r,
-        Err(err) => {
-            return args
-                .report
-                .emit_could_not_verify(&target, dialect, &err.0, COMMAND)
-        }
+        Err(err) => return files.emit_could_not_verify(&target, dialect, &err.0, COMMAND),
     };
-    let code = args.report.emit(&report, COMMAND);
+    let outcome = files.emit(&report, COMMAND);
     println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
-    code
+    outcome
 }
