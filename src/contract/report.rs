@@ -588,7 +588,7 @@ fn unchecked_rules(results: &[CaseResult]) -> Vec<Unchecked> {
         .filter(|(_, (checked, reasons))| !checked && !reasons.is_empty())
         .filter_map(|(id, (_, reasons))| {
             let cite = Citation::of(id);
-            cite.level.gates().then(|| Unchecked {
+            cite.level.gates().then_some(Unchecked {
                 rule: cite.id,
                 level: cite.level,
                 why: cite.why,
