@@ -1,6 +1,6 @@
 //! The `kosync-contract` command line: a thin shell over the library.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,11 +9,14 @@ use kosync_contract::{contract, protocol, server};
 
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
-/// Exit codes of the verify commands: 0 conformant, 1 a MUST rule failed,
-/// 2 the harness could not do its job (bad usage, target unreachable, adapter crashed),
-/// 3 (verify-server) a MUST rule could not be checked on this target.
+/// Exit codes of the verify commands: 0 conformant; 1 a gating rule failed (a
+/// MUST rule, or an INTERPRETATION rule as the target's profile reads it;
+/// SHOULD failures are reported without changing the code); 2 the harness
+/// could not do its job (bad usage, target unreachable, adapter crashed);
+/// 3 (verify-server) nothing failed but a MUST rule could not be checked on
+/// the target (--allow-skips accepts such a partial run).
 #[derive(Parser)]
-#[command(name = "kosync-contract", version, about)]
+#[command(name = "kosync-contract", about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,10 +45,36 @@ enum Command {
     Docs(contract::docs::DocsArgs),
     /// List every rule of the catalogue with the scenarios that cover it.
     Rules(contract::docs::RulesArgs),
+    /// Print a shell completion script, e.g. `kosync-contract completions bash > ~/.local/share/bash-completion/completions/kosync-contract`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `--version`: the crate version and the size of the catalogue it checks, so a
+/// CI log says which contract a verdict was reached against.
+fn version() -> String {
+    format!(
+        "{} (catalogue: {} rules)",
+        env!("CARGO_PKG_VERSION"),
+        contract::catalogue::all().len()
+    )
+}
+
+/// The command line with its run-time `--version` text (leaked: clap wants a
+/// `'static` string, and it is built once or twice per process).
+fn command() -> clap::Command {
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    Cli::command().version(version)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let outcome = match cli.command {
         Command::Verify(args) => contract::verify::run(args),
         Command::VerifyServer(args) => contract::server::cli::run(args),
@@ -55,6 +84,14 @@ fn main() -> ExitCode {
         Command::Hash { files } => hash_files(&files),
         Command::Docs(args) => contract::docs::run_docs(&args),
         Command::Rules(args) => contract::docs::run_rules(&args),
+        Command::Completions { shell } => {
+            // Rendered first, then written: a closed pipe (`… | head`) is the
+            // reader's choice, not a panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command(), "kosync-contract", &mut script);
+            contract::report::say(&String::from_utf8_lossy(&script));
+            Outcome::SUCCESS
+        }
     };
     // The one place an outcome becomes the process's exit code.
     ExitCode::from(outcome)
@@ -65,7 +102,7 @@ fn hash_files(files: &[PathBuf]) -> Outcome {
     let mut failed = false;
     for path in files {
         match protocol::hash::partial_md5_file(path) {
-            Ok(hash) => println!("{hash}  {}", path.display()),
+            Ok(hash) => contract::report::say(&format!("{hash}  {}\n", path.display())),
             Err(err) => {
                 failed = true;
                 eprintln!("kosync-contract hash: {}: {err}", path.display());

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::contract::catalogue::{self, Rule};
 use crate::contract::gate;
+use crate::contract::report::say;
 use crate::exit::Outcome;
 use results::{Status, TargetResults};
 use spec::{FeatureFile, RuleBlock, SpecFeature, SpecScenario};
@@ -296,13 +297,6 @@ pub fn run_rules(args: &RulesArgs) -> Outcome {
     let (text, _) = list_rules(&spec);
     say(&text);
     Outcome::SUCCESS
-}
-
-/// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an error.
-fn say(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// The `rules` listing as text, and how many rules have no scenario.

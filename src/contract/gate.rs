@@ -2,7 +2,9 @@
 //! drifting apart. `cargo test` runs it over the repository's `features/`
 //! (tests/harness/gate.rs); `kosync-contract rules` uses the same coverage.
 //!
-//! Four checks, each a [`GateProblem`] kind: every feature file parses, every
+//! Four checks, each a [`GateProblem`] kind: every feature file parses (with
+//! no line read as description where a keyword was meant, see
+//! [`crate::contract::parse`]), every
 //! tag shaped like a rule id names a catalogue rule, every scenario cites at
 //! least one rule, and every catalogue rule is cited by at least one scenario.
 
@@ -67,7 +69,8 @@ impl fmt::Display for GateProblem {
 }
 
 /// Run every check over these feature files. Empty means the gate passes.
-/// Problems come per file in file order, then the uncovered rules in catalogue order.
+/// Problems come per file in file order, then the uncovered rules in catalogue
+/// order (only when every file parsed).
 pub fn check(files: &[FeatureFile]) -> Vec<GateProblem> {
     let mut problems = Vec::new();
     let mut features: Vec<SpecFeature> = Vec::new();
@@ -81,7 +84,11 @@ pub fn check(files: &[FeatureFile]) -> Vec<GateProblem> {
             Err(e) => problems.push(GateProblem::Unparsable(e)),
         }
     }
-    problems.extend(uncovered_rules(&features));
+    // A file that does not parse hides its scenarios: every rule only it
+    // covers would be listed as uncovered, burying the one real problem.
+    if features.len() == files.len() {
+        problems.extend(uncovered_rules(&features));
+    }
     problems
 }
 
@@ -163,6 +170,12 @@ pub fn summary(problems: &[GateProblem]) -> String {
         s.push_str("  - ");
         s.push_str(&p.to_string());
         s.push('\n');
+    }
+    if problems
+        .iter()
+        .any(|p| matches!(p, GateProblem::Unparsable(_)))
+    {
+        s.push_str("  (which rules lack a scenario is checked once every file parses)\n");
     }
     s
 }

@@ -451,6 +451,57 @@ impl Report {
             .unwrap_or_else(|e| format!("<!-- cannot render JUnit: {e} -->"))
     }
 
+    /// One GitHub Actions workflow command per failed or broken scenario:
+    /// `::error` for a gating failure or a harness error, `::warning` for a
+    /// SHOULD failure, at the feature file and line that states the scenario.
+    pub fn to_github_annotations(&self) -> String {
+        let mut out = String::new();
+        for r in &self.results {
+            let command = match r.status {
+                Status::Failed if r.level.gates() => "error",
+                Status::Failed => "warning",
+                Status::Error | Status::Pending => "error",
+                Status::Passed | Status::Skipped => continue,
+            };
+            let mut properties: Vec<String> = Vec::new();
+            if let Some((file, line)) = r.location.as_deref().and_then(|l| l.rsplit_once(':')) {
+                properties.push(format!("file={}", annotation_property(file)));
+                if line.parse::<usize>().is_ok() {
+                    properties.push(format!("line={line}"));
+                }
+            }
+            let title = if r.status == Status::Failed {
+                format!("{} ({})", r.rules.join(" "), r.level.name())
+            } else {
+                format!("{} (harness error)", r.rules.join(" "))
+            };
+            properties.push(format!("title={}", annotation_property(title.trim())));
+            let mut message = r.scenario.clone();
+            if let Some(step) = &r.step {
+                message.push_str(&format!("\nstep: {step}"));
+            }
+            if let Some(expected) = &r.expected {
+                message.push_str(&format!("\nexpected: {expected}"));
+            }
+            if let Some(actual) = &r.actual {
+                message.push_str(&format!("\ngot: {actual}"));
+            }
+            if let Some(cite) = r.cites.iter().find(|c| !c.why.is_empty()) {
+                message.push_str(&format!("\nwhy it matters: {}", cite.why));
+            }
+            if let Some(reproduce) = &r.reproduce {
+                message.push_str(&format!("\nreproduce: {reproduce}"));
+            }
+            let _ = writeln!(
+                out,
+                "::{command} {}::{}",
+                properties.join(","),
+                annotation_data(&message)
+            );
+        }
+        out
+    }
+
     pub fn write_junit(&self, path: &Path) -> std::io::Result<()> {
         std::fs::write(path, self.to_junit())
     }
@@ -475,7 +526,8 @@ impl Report {
         };
         let _ = writeln!(out, "kosync-contract: verifying {}{what}", self.target);
         for note in &self.notes {
-            let _ = writeln!(out, "  note: {note}");
+            // Continuation lines of a note line up under its first.
+            let _ = writeln!(out, "  note: {}", note.replace('\n', "\n        "));
         }
         let mut features: Vec<&str> = Vec::new();
         for r in &self.results {
@@ -598,6 +650,35 @@ fn unchecked_rules(results: &[CaseResult]) -> Vec<Unchecked> {
         .collect()
 }
 
+/// A workflow command's message, escaped as GitHub Actions reads it back.
+fn annotation_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command property (`file=`, `title=`): also without `:` and `,`.
+fn annotation_property(s: &str) -> String {
+    annotation_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The last exchange (`GET /path → 404 text/html <body>`) for the `sent:`
+/// line: without the answer's body when `got:` already shows it, so an error
+/// page is printed once.
+fn without_repeated_answer(sent: &str, r: &CaseResult) -> String {
+    let (Some((request, answer)), Some(actual)) = (sent.split_once(" → "), &r.actual) else {
+        return sent.to_string();
+    };
+    // `STATUS CONTENT-TYPE BODY…`: compare the body's start with what `got:` says.
+    let body = answer.splitn(3, ' ').nth(2).unwrap_or("");
+    let start: String = body.chars().take(24).collect();
+    if start.chars().count() < 24 || !actual.contains(&start) {
+        return sent.to_string();
+    }
+    let status = answer.split(' ').next().unwrap_or(answer);
+    format!("{request} → {status} (answer below)")
+}
+
 /// The lines a failure shows: rule and level, step, what was sent, expected, got, curl.
 fn failure_detail(r: &CaseResult) -> String {
     let mut out = String::new();
@@ -620,7 +701,7 @@ fn failure_detail(r: &CaseResult) -> String {
         let _ = writeln!(out, "step:     {step}");
     }
     if let Some(sent) = r.transcript.last() {
-        let _ = writeln!(out, "sent:     {sent}");
+        let _ = writeln!(out, "sent:     {}", without_repeated_answer(sent, r));
     }
     if let Some(expected) = &r.expected {
         let _ = writeln!(out, "expected: {expected}");
@@ -641,6 +722,14 @@ fn failure_detail(r: &CaseResult) -> String {
     out
 }
 
+/// Print to stdout; a closed pipe (`… | head`) is the reader's choice, not an
+/// error, so nothing is reported (and nothing panics) when it is gone.
+pub fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// The `--json FILE` / `--junit FILE` flags every verify command takes: where
 /// the report goes besides the terminal.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -651,6 +740,11 @@ pub struct ReportFiles {
     /// Write the report as JUnit XML here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also print each failure as a GitHub Actions annotation
+    /// (`::error file=…,line=…::…`, `::warning` for SHOULD rules) pointing at
+    /// the feature file, so it shows on the workflow run and the pull request.
+    #[arg(long)]
+    pub github_annotations: bool,
 }
 
 impl ReportFiles {
@@ -697,6 +791,9 @@ impl ReportFiles {
     ) -> Outcome {
         eprintln!("{command}: {reason}");
         let report = Report::could_not_verify(target.to_string(), dialect, reason);
+        if self.github_annotations {
+            say(&report.to_github_annotations());
+        }
         if let Err(err) = self.write_all(&report) {
             eprintln!("{command}: {err}");
         }
@@ -707,7 +804,10 @@ impl ReportFiles {
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
     pub fn emit(&self, report: &Report, command: &str) -> Outcome {
-        print!("{}", report.render_text());
+        say(&report.render_text());
+        if self.github_annotations {
+            say(&report.to_github_annotations());
+        }
         let mut outcome = report.outcome();
         let written = [
             self.json.as_ref().map(|p| (p, report.write_json(p))),
@@ -854,6 +954,7 @@ mod tests {
         let files = ReportFiles {
             json: Some(dir.path().join("r.json")),
             junit: Some(dir.path().join("r.xml")),
+            ..ReportFiles::default()
         };
         files.prepare("http://x", None).expect("writable");
         let placeholder = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
@@ -868,7 +969,7 @@ mod tests {
 
         let missing = ReportFiles {
             json: Some(dir.path().join("no/such/dir/r.json")),
-            junit: None,
+            ..ReportFiles::default()
         };
         let err = missing.prepare("x", None).expect_err("missing folder");
         assert!(err.contains("no/such/dir/r.json"), "{err}");
@@ -924,6 +1025,54 @@ mod tests {
         assert!(xml.contains("why it matters: BookLore"), "{xml}");
         assert!(xml.contains("<skipped"), "{xml}");
         assert!(xml.contains("tests=\"4\""), "{xml}");
+    }
+
+    #[test]
+    fn github_annotations_point_at_the_feature_file() {
+        let mut report = sample();
+        report.results[0].location = Some("features/server/pull.feature:14".into());
+        report.results[0].step = Some("Then the answer is 404".into());
+        let shown = report.to_github_annotations();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "the MUST failure and the SHOULD warning: {shown}"
+        );
+        assert_eq!(
+            lines[0],
+            "::error file=features/server/pull.feature,line=14,title=S-PULL-2 (MUST)::\
+             An unread book is not found%0Astep: Then the answer is 404%0Aexpected: status 404\
+             %0Agot: status 200, body {}%0Areproduce: curl -sS -i http://x/"
+        );
+        // No location: no file; SHOULD: a warning; `%`, `,` and `:` escaped.
+        assert!(
+            lines[1].starts_with(
+                "::warning title=S-CT-2 (SHOULD)::charset%0Agot: application/json; charset=utf-8"
+            ),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(annotation_property("a:b,c%\nd"), "a%3Ab%2Cc%25%0Ad");
+    }
+
+    #[test]
+    fn an_answer_already_shown_as_got_is_not_repeated_in_sent() {
+        let mut r = CaseResult::new("F", "S", &["S-AUTH-1"], Level::Must, Status::Failed);
+        let page = "<!DOCTYPE HTML> <html lang=\"en\"> <head> <title>Error response</title>";
+        r.actual = Some(format!("status 404, content type text/html, body {page}"));
+        r.transcript = vec![format!(
+            "GET /api/koreader/users/auth → 404 text/html {page}"
+        )];
+        let text = failure_detail(&r);
+        assert!(
+            text.contains("sent:     GET /api/koreader/users/auth → 404 (answer below)"),
+            "{text}"
+        );
+        assert_eq!(text.matches("Error response").count(), 1, "{text}");
+        // An answer `got:` does not show stays in `sent:`.
+        r.actual = Some("percentage 0.3, expected 0.25".into());
+        assert!(failure_detail(&r).contains(&format!("404 text/html {page}")));
     }
 
     #[test]

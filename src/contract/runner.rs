@@ -64,6 +64,9 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 pub enum HarnessError {
     #[error("cannot read features in {path}: {message}")]
     Features { path: String, message: String },
+    /// A feature file that cannot be used as written, with file and line.
+    #[error("{0}")]
+    Unusable(#[from] super::parse::ParseFailure),
     #[error("{0}")]
     Target(String),
 }
@@ -232,14 +235,7 @@ pub fn load_features(source: &FeatureSource) -> Result<Vec<gherkin::Feature>, Ha
     files.sort();
     let mut features = Vec::new();
     for (path, text) in files {
-        let mut feature =
-            gherkin::Feature::parse(&text, gherkin::GherkinEnv::default()).map_err(|e| {
-                HarnessError::Features {
-                    path: path.clone(),
-                    message: format!("not valid Gherkin: {e}"),
-                }
-            })?;
-        feature.path = Some(PathBuf::from(&path));
+        let feature = super::parse::feature(&path, &text)?;
         let feature = feature
             .expand_examples()
             .map_err(|e| HarnessError::Features {
@@ -299,6 +295,7 @@ pub async fn run<W: ContractWorld + cucumber::codegen::WorldInventory>(
 ) -> Result<Report, HarnessError> {
     quiet_contract_panics();
     let features = load_features(&opts.source)?;
+    let file_count = features.len();
 
     // Decide up front what runs, so the report lists scenarios in feature order
     // and skipped ones are never silently dropped.
@@ -407,13 +404,31 @@ pub async fn run<W: ContractWorld + cucumber::codegen::WorldInventory>(
             result.actual = Some("the scenario did not run to completion".to_string());
         }
     }
-    Ok(Report::new(
-        opts.target,
-        opts.dialect,
-        opts.profile,
-        results,
-    ))
+    let unmatched = results
+        .iter()
+        .filter(|r| r.actual.as_deref() == Some(NO_STEP_MATCHES))
+        .count();
+    let mut report = Report::new(opts.target, opts.dialect, opts.profile, results);
+    if unmatched > 0 && unmatched == report.results.len() {
+        report.note(format!(
+            "none of the {unmatched} scenarios got past a step this command knows: are these \
+             another part's features? (verify-server runs server features, verify-client \
+             client features; a tree laid out like features/ gives each its part)",
+        ));
+    }
+    if let FeatureSource::Dir(dir) = &opts.source {
+        // Which files ran is part of the verdict when they are not the built-in ones.
+        report.note(format!(
+            "features read from {} ({file_count} file{}), not the built-in ones",
+            dir.display(),
+            if file_count == 1 { "" } else { "s" }
+        ));
+    }
+    Ok(report)
 }
+
+/// What a scenario shows when one of its steps matches no step definition.
+const NO_STEP_MATCHES: &str = "no step definition matches this step";
 
 /// Hands cucumber the features the runner already parsed and filtered.
 struct PreParsed;
@@ -487,7 +502,7 @@ impl<W: ContractWorld> Collector<W> {
                 let result = &mut self.slots[slot];
                 result.status = Status::Error;
                 result.step = Some(format!("{}{}", step.keyword, step.value));
-                result.actual = Some("no step definition matches this step".to_string());
+                result.actual = Some(NO_STEP_MATCHES.to_string());
             }
             event::Scenario::Hook(_, event::Hook::Failed(world, info))
                 if self.failures.insert(slot) =>

@@ -30,6 +30,10 @@ pub struct VerifyArgs {
     /// Random push/pull sequences per server dialect (0 = none).
     #[arg(long, value_name = "N", default_value_t = property::DEFAULT_CASES)]
     pub cases: u32,
+    /// Run the features of this tree, laid out like `features/` (its
+    /// `server/`, `client/` and `hash/` folders), instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub features: Option<std::path::PathBuf>,
 }
 
 /// What [`verify_both`] was told to run.
@@ -38,6 +42,33 @@ pub struct BothOptions {
     pub tags: Option<String>,
     pub cases: u32,
     pub seed: Option<u64>,
+    /// A tree laid out like `features/`; the built-in features without it.
+    pub features: Option<std::path::PathBuf>,
+}
+
+impl BothOptions {
+    /// Where `part` (`server`, `client`, `hash`) reads its features from.
+    fn source(&self, part: &str) -> Result<runner::FeatureSource, PartFailed> {
+        match &self.features {
+            None => Ok(features::embedded(part)),
+            Some(dir) => {
+                // Each part must come from the tree: one folder of one side
+                // would run the other parts' steps against it.
+                if !dir.join(part).is_dir() {
+                    return Err(PartFailed::new(
+                        part,
+                        format!(
+                            "--features {}: verify needs a tree laid out like features/, with \
+                             server/, client/ and hash/; it has no {part}/ (verify-server and \
+                             verify-client take one side's folder)",
+                            dir.display()
+                        ),
+                    ));
+                }
+                features::part_of(dir, part).map_err(|e| PartFailed::new(part, e))
+            }
+        }
+    }
 }
 
 /// One part of a combined run that could not produce a report.
@@ -65,6 +96,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
         run.tags = options.tags.clone();
         run.cases = options.cases;
         run.seed = options.seed;
+        run.features = options.source("server")?;
         let part = format!("server {dialect}");
         let report = run_server_contract(&run)
             .await
@@ -73,6 +105,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
     }
     let client_options = ClientRunOptions {
         tags: options.tags.clone(),
+        source: options.source("client")?,
         ..ClientRunOptions::default()
     };
     let profile = client_options.profile.clone();
@@ -86,7 +119,7 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
     let part = "hash".to_string();
     let report = verify_hash(
         HashTarget::reference(),
-        features::embedded("hash"),
+        options.source("hash")?,
         options.tags.as_deref(),
     )
     .await
@@ -97,8 +130,8 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
         return Err(PartFailed {
             part: "features".to_string(),
             message: match &options.tags {
-                Some(t) => format!("no scenario of the built-in features matches --tags {t:?}"),
-                None => "the built-in features hold no scenario".to_string(),
+                Some(t) => format!("no scenario of the features matches --tags {t:?}"),
+                None => "the features hold no scenario".to_string(),
             },
         });
     }
@@ -146,12 +179,16 @@ pub fn run(args: VerifyArgs) -> Outcome {
         tags: args.common.tags.clone(),
         cases: args.cases,
         seed: args.common.seed,
+        features: args.features.clone(),
     };
     let started = Instant::now();
     match runtime.block_on(verify_both(&options)) {
         Ok(report) => {
             let outcome = args.common.report.emit(&report, "kosync-contract verify");
-            println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+            super::report::say(&format!(
+                "wall time: {:.2} s\n",
+                started.elapsed().as_secs_f64()
+            ));
             outcome
         }
         Err(err) => {

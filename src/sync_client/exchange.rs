@@ -110,11 +110,36 @@ impl Exchange {
     }
 }
 
+/// `s` on one line and at most `max` characters: a pretty-printed HTML error
+/// page must not take a screen of the report. Only whitespace runs that hold a
+/// line break become one space; other spacing is shown as sent.
 fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
+    let flat = if s.contains(['\n', '\r']) {
+        let mut flat = String::with_capacity(s.len());
+        let mut gap = String::new();
+        for c in s.chars() {
+            if c.is_whitespace() {
+                gap.push(c);
+                continue;
+            }
+            if !gap.is_empty() {
+                if gap.contains(['\n', '\r']) {
+                    flat.push(' ');
+                } else {
+                    flat.push_str(&gap);
+                }
+                gap.clear();
+            }
+            flat.push(c);
+        }
+        flat
     } else {
-        let head: String = s.chars().take(max).collect();
+        s.to_string()
+    };
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let head: String = flat.chars().take(max).collect();
         format!("{head}… ({} bytes)", s.len())
     }
 }
@@ -127,6 +152,17 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_line_body_is_shown_on_one_line_and_other_spacing_kept() {
+        let page = "<html>\n    <head>\r\n  <title>Error</title>\n</head>";
+        assert_eq!(
+            shorten(page, 200),
+            "<html> <head> <title>Error</title> </head>"
+        );
+        assert_eq!(shorten("page  12", 200), "page  12");
+        assert_eq!(shorten("a\nbcdef", 3), "a b… (7 bytes)");
+    }
 
     #[test]
     fn curl_lines_quote_for_the_shell() {

@@ -2,7 +2,7 @@
 //! found and attributed to the rule it breaks), the reference model over the
 //! whole subprocess path (`kosync-contract adapter`), and the throughput benchmark.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kosync_contract::adapter::subprocess::{AdapterCommand, SubprocessDriver};
 use kosync_contract::contract::client::differential::{self, Candidate, Options, Outcome};
@@ -114,44 +114,5 @@ fn a_crashing_adapter_is_a_harness_error_not_a_mismatch() {
     assert!(
         message.contains("attempt to index a nil value"),
         "{message}"
-    );
-}
-
-/// `cargo test --test adapter_differential -- --ignored --nocapture` prints the numbers.
-#[test]
-#[ignore = "benchmark: prints differential cases per second"]
-fn benchmark_cases_per_second() {
-    let cases = 5_000;
-    let started = Instant::now();
-    let report = differential::run(&Candidate::Model(None), Options::new(cases, 99));
-    let elapsed = started.elapsed();
-    assert!(matches!(report.outcome, Outcome::Agreed));
-    println!(
-        "in-process model vs model: {cases} cases in {:.2?} = {:.0} cases/s",
-        elapsed,
-        f64::from(cases) / elapsed.as_secs_f64()
-    );
-    let lua = format!(
-        "luajit {}/fixtures/adapters/lua/adapter.lua",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let candidate = Candidate::Driver {
-        make: Box::new(SubprocessDriver::factory(
-            AdapterCommand::parse(&lua).expect("command parses"),
-            Duration::from_secs(5),
-        )),
-    };
-    let started = Instant::now();
-    let report = differential::run(&candidate, Options::new(200, 99));
-    let elapsed = started.elapsed();
-    assert!(
-        matches!(report.outcome, Outcome::Agreed),
-        "{}",
-        differential::render_report(&report)
-    );
-    println!(
-        "Lua client over stdio + fake server: 200 cases in {:.2?} = {:.0} cases/s",
-        elapsed,
-        200.0 / elapsed.as_secs_f64()
     );
 }

@@ -23,7 +23,9 @@ fn lua(mutant: Option<&str>) -> Candidate {
 }
 
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn the_lua_client_agrees_with_the_model() {
+    crate::support::lua::require_luajit();
     let cases = std::env::var("LUA_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -34,33 +36,4 @@ fn the_lua_client_agrees_with_the_model() {
         "{}",
         differential::render_report(&report)
     );
-}
-
-#[test]
-#[ignore = "survey: prints which rule each Lua mutant is attributed to"]
-fn survey_lua_mutants() {
-    for mutant in [
-        "no_debounce",
-        "pull_without_wifi",
-        "notice_on_404",
-        "apply_older_when_disabled",
-        "drop_failed_upload",
-        "upload_in_manual_only",
-        "ignore_read_on_rating",
-        "prompt_applies_silently",
-        "counter_never_restarts",
-        "lifo_queue",
-        "plain_password",
-        "sync_when_disabled",
-        "no_pull_on_resume",
-        "no_open_snapshot",
-    ] {
-        let report = differential::run(&lua(Some(mutant)), Options::new(300, 5));
-        let found = match &report.outcome {
-            Outcome::Mismatch(m) => format!("{:?} in {} steps", m.rules, m.case.steps.len()),
-            Outcome::Agreed => "NOT CAUGHT".to_string(),
-            Outcome::HarnessError { message } => format!("error {message}"),
-        };
-        println!("{mutant:<28} {found}");
-    }
 }

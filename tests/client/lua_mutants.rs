@@ -19,7 +19,9 @@ fn lua(mutant: &str) -> Candidate {
 }
 
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn every_lua_mutant_is_caught_by_the_rule_it_breaks() {
+    support::lua::require_luajit();
     let mut missed = Vec::new();
     for (mutant, rule) in MUTANTS {
         let report = differential::run(&lua(mutant), Options::new(300, 5));
@@ -39,7 +41,9 @@ fn every_lua_mutant_is_caught_by_the_rule_it_breaks() {
 }
 
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn the_correct_lua_client_is_not_a_mutant() {
+    support::lua::require_luajit();
     // An unknown mutant name leaves the client correct: the switch cannot break it by accident.
     let report = differential::run(&lua("no_such_mutant"), Options::new(30, 9));
     assert!(

@@ -55,7 +55,9 @@ fn text(output: &Output) -> String {
 }
 
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn the_lua_example_client_passes_every_feature_and_the_differential_run() {
+    support::lua::require_luajit();
     let (output, report) = verify(LUA, &["--cases", "100"]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let report = report.expect("a JSON report");
@@ -118,7 +120,9 @@ fn a_bad_adapter_command_line_is_exit_2() {
 
 /// Each mutant, run on the scenarios of the rule it breaks plus the differential run.
 #[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
 fn each_lua_mutant_fails_verify_client_on_its_rule() {
+    support::lua::require_luajit();
     let mut missed = Vec::new();
     for &(mutant, rule) in MUTANTS {
         // Run on its own scenarios this one is seen uploading while disabled.

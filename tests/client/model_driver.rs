@@ -1,13 +1,15 @@
-//! The in-process model driver against a tiny axum server on loopback: real
+//! The in-process model driver against a tiny hyper server on loopback: real
 //! HTTP goes out, answers come back into the model, observations come out.
 
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::Router;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::HeaderMap;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
 use kosync_contract::adapter::model_driver::ModelDriver;
 use kosync_contract::adapter::{ClientDriver, ClientIdentity, DriverError};
 use kosync_contract::model::{Direction, Effect, Event, Mutant, Position, QueueCounts, Settings};
@@ -33,29 +35,36 @@ struct Script {
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
+/// Answer every GET with the scripted pull answer (after the delay) and any
+/// other request with the scripted push status, logging what arrived.
 async fn handler(
-    State(script): State<Script>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
+    script: Script,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
-    let (status, answer) = if method == Method::GET {
+    let (parts, body) = request.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let (status, answer) = if parts.method == Method::GET {
         tokio::time::sleep(script.pull_delay).await;
         script.pull.clone()
     } else {
         (script.push, r#"{"status":"progress updated"}"#.to_string())
     };
     script.seen.lock().expect("log").push(Seen {
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        headers,
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        headers: parts.headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         arrived,
         answered: Instant::now(),
     });
-    (StatusCode::from_u16(status).expect("status"), answer)
+    let mut response = Response::new(Full::new(Bytes::from(answer)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+    Ok(response)
 }
 
 struct TestServer {
@@ -77,13 +86,21 @@ async fn serve(pull: (u16, &str), push: u16, pull_delay: Duration) -> TestServer
         pull_delay,
         seen: seen.clone(),
     };
-    let app = Router::new().fallback(handler).with_state(script);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        while let Ok((stream, _)) = listener.accept().await {
+            let script = script.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request| handler(script.clone(), request));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
     });
     TestServer {
         base_url: format!("http://{addr}"),

@@ -34,11 +34,19 @@ enum Step {
 }
 
 #[derive(Debug, Clone)]
-struct Story {
+pub(crate) struct Story {
     settings: Settings,
     /// Progress another device left on the server before the story starts.
     held: Option<(&'static str, u32)>,
     steps: Vec<Step>,
+}
+
+impl Story {
+    /// How many steps the story has (the benchmark reports the average).
+    #[allow(dead_code)] // used by benches/client.rs only
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
 }
 
 fn position() -> impl Strategy<Value = Position> {
@@ -116,7 +124,7 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn story() -> impl Strategy<Value = Story> {
+pub(crate) fn story() -> impl Strategy<Value = Story> {
     let settings = (
         prop::bool::weighted(0.85),
         prop::bool::weighted(0.25),
@@ -470,7 +478,11 @@ impl Harness {
     }
 }
 
-fn check_story(story: &Story, mutant: Option<Mutant>, only: Only) -> Result<(), TestCaseError> {
+pub(crate) fn check_story(
+    story: &Story,
+    mutant: Option<Mutant>,
+    only: Only,
+) -> Result<(), TestCaseError> {
     Harness::new(story, mutant, only).play(story)
 }
 
@@ -530,35 +542,4 @@ fn each_property_catches_its_mutants() {
         }
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
-}
-
-#[test]
-fn properties_run_fast() {
-    let mut runner = TestRunner::new(Config {
-        cases: 1000,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let started = std::time::Instant::now();
-    runner
-        .run(&story(), |story| check_story(&story, None, None))
-        .expect("reference model");
-    let per_second = 1000.0 / started.elapsed().as_secs_f64();
-    eprintln!("{per_second:.0} property cases/s (debug build, generation included)");
-}
-
-#[test]
-fn one_case_takes_microseconds() {
-    use proptest::strategy::ValueTree;
-    let mut runner = TestRunner::deterministic();
-    let stories: Vec<Story> = (0..200)
-        .map(|_| story().new_tree(&mut runner).expect("story").current())
-        .collect();
-    let started = std::time::Instant::now();
-    for story in &stories {
-        check_story(story, None, None).expect("reference model");
-    }
-    let per_case = started.elapsed() / stories.len() as u32;
-    let steps = stories.iter().map(|s| s.steps.len()).sum::<usize>() / stories.len();
-    eprintln!("{per_case:?} per case of ~{steps} steps, checks included (debug build)");
 }

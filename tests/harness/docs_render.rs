@@ -221,6 +221,11 @@ fn docs_command_writes_every_page_with_every_rule() {
         "{row}"
     );
     assert!(html.contains("percentage 0"), "failure details shown");
+    // The header counts the broken server's skipped scenario: a skip is no pass.
+    assert!(
+        html.contains("<b>2✓ 1✗ 1 skipped</b>"),
+        "skipped count in the header"
+    );
     assert!(
         rules_md.contains("| S-PULL-2 | MUST | ✅ passed | skipped |"),
         "{rules_md}"
@@ -301,7 +306,9 @@ fn rules_check_runs_the_gate() {
         .code(1);
     let stdout = stdout_of(&assert);
     assert!(
-        stdout.contains("broken.feature:6:20: not valid Gherkin"),
+        stdout.contains(
+            "broken.feature:6:3: `This line is neither a step nor a keyword` cannot stand here"
+        ),
         "{stdout}"
     );
     kosync()

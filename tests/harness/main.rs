@@ -3,6 +3,7 @@
 //! browser), the `hash` command and feature, and the detection-coverage gate
 //! over every rule. One test binary for the area.
 
+mod annotations;
 mod cli_verify;
 mod detection_coverage;
 mod docs_browser;
@@ -11,3 +12,4 @@ mod gate;
 mod gate_checks;
 mod hash_cli;
 mod hash_features;
+mod ignored;

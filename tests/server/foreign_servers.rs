@@ -10,15 +10,15 @@
 //! says otherwise; with no quirk it must pass every rule.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Method, Request, Response};
+use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
 use kosync_contract::contract::catalogue::{self, Level};
@@ -32,8 +32,8 @@ use kosync_contract::sync_client::Credentials;
 struct Quirks {
     /// Error bodies carry `"code": "unauthorized"` (a string), as korrosync's do.
     string_codes: bool,
-    /// Any body it cannot decode into its push type answers 422, as axum's
-    /// `Json` extractor does (numeric text included).
+    /// Any body it cannot decode into its push type answers 422, as a typed
+    /// JSON extractor does (numeric text included).
     unprocessable: bool,
     /// A push without `device_id` is refused (422), before anything else is checked.
     device_id_required: bool,
@@ -58,22 +58,23 @@ impl Quirks {
     }
 }
 
-#[derive(Clone)]
+/// An answer: status and JSON body.
+type Answer = (u16, Value);
+
 struct Foreign {
     quirks: Quirks,
-    users: Arc<Mutex<HashMap<String, String>>>,
-    records: Arc<Mutex<HashMap<(String, String), Value>>>,
+    users: Mutex<HashMap<String, String>>,
+    records: Mutex<HashMap<(String, String), Value>>,
 }
 
 impl Foreign {
-    fn error(&self, status: u16, code: u16, name: &str, message: &str) -> Response {
+    fn error(&self, status: u16, code: u16, name: &str, message: &str) -> Answer {
         let code = if self.quirks.string_codes {
             json!(name)
         } else {
             json!(code)
         };
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(json!({"code": code, "message": message}))).into_response()
+        (status, json!({"code": code, "message": message}))
     }
 
     /// The signed-in user, if the headers name one with the right key.
@@ -87,163 +88,192 @@ impl Foreign {
         known.unwrap_or(false).then(|| user.to_string())
     }
 
-    fn unauthorized(&self) -> Response {
+    fn unauthorized(&self) -> Answer {
         self.error(401, 2001, "unauthorized", "Unauthorized")
     }
 
-    fn unprocessable(&self) -> Response {
+    fn unprocessable(&self) -> Answer {
         (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({"code": "bad_request", "message": "cannot decode the body"})),
+            422,
+            json!({"code": "bad_request", "message": "cannot decode the body"}),
         )
-            .into_response()
+    }
+
+    fn handle(&self, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
+        match (method, path) {
+            (&Method::POST, "/users/create") => self.create(body),
+            (&Method::GET, "/users/auth") => match self.user(headers) {
+                Some(_) => (200, json!({"authorized": "OK"})),
+                None => self.unauthorized(),
+            },
+            (&Method::GET, "/healthcheck") => {
+                if self.quirks.healthcheck_needs_auth && self.user(headers).is_none() {
+                    return self.unauthorized();
+                }
+                (200, json!({"state": "OK"}))
+            }
+            (&Method::PUT, "/syncs/progress") => self.push(headers, body),
+            (&Method::GET, _) => match path.strip_prefix("/syncs/progress/") {
+                Some(document) => self.pull(headers, document),
+                None => (404, json!({})),
+            },
+            _ => (404, json!({})),
+        }
+    }
+
+    fn create(&self, body: &[u8]) -> Answer {
+        let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+            return self.error(400, 103, "bad_request", "Invalid JSON");
+        };
+        let (Some(name), Some(key)) = (
+            map.get("username").and_then(Value::as_str),
+            map.get("password").and_then(Value::as_str),
+        ) else {
+            return self.error(403, 2003, "invalid_input", "Invalid request");
+        };
+        let Ok(mut users) = self.users.lock() else {
+            return self.error(500, 2000, "runtime_error", "poisoned");
+        };
+        if users.contains_key(name) {
+            return self.error(402, 2002, "existing_user", "Username is already registered");
+        }
+        users.insert(name.to_string(), key.to_string());
+        (201, json!({"username": name}))
+    }
+
+    fn push(&self, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let Some(user) = self.user(headers) else {
+            return self.unauthorized();
+        };
+        let map = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) | Err(_) if self.quirks.unprocessable => return self.unprocessable(),
+            Ok(_) => return self.error(400, 104, "bad_request", "Not an object"),
+            Err(_) => return self.error(400, 103, "bad_request", "Invalid JSON"),
+        };
+        let field = |name: &str| map.get(name).filter(|v| !v.is_null());
+        if self.quirks.device_id_required && !field("device_id").is_some_and(Value::is_string) {
+            return self.unprocessable();
+        }
+        let typed = |name: &str| field(name).is_some_and(Value::is_string);
+        if self.quirks.unprocessable
+            && !(typed("document")
+                && typed("progress")
+                && typed("device")
+                && field("percentage").is_some_and(Value::is_number))
+        {
+            return self.unprocessable();
+        }
+        let document = match field("document").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() && !d.contains(':') => d.to_string(),
+            _ => return self.error(403, 2004, "invalid_input", "Field 'document' not provided."),
+        };
+        let percentage = field("percentage").and_then(lua_number::tonumber);
+        let (Some(mut percentage), Some(progress), Some(device)) =
+            (percentage, field("progress"), field("device"))
+        else {
+            return self.error(403, 2003, "invalid_input", "Invalid request");
+        };
+        if self.quirks.single_precision {
+            percentage = (percentage as f32)
+                .to_string()
+                .parse()
+                .unwrap_or(percentage);
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut record = json!({
+            "document": document,
+            "percentage": percentage,
+            "progress": progress,
+            "device": device,
+            "timestamp": now,
+        });
+        if let Some(id) = field("device_id") {
+            record["device_id"] = id.clone();
+        }
+        if let Ok(mut records) = self.records.lock() {
+            records.insert((user, document.clone()), record);
+        }
+        (200, json!({"document": document, "timestamp": now}))
+    }
+
+    fn pull(&self, headers: &HeaderMap, document: &str) -> Answer {
+        let Some(user) = self.user(headers) else {
+            return self.unauthorized();
+        };
+        let record = self
+            .records
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&(user, document.to_string())).cloned());
+        match record {
+            Some(record) => (200, record),
+            None if self.quirks.zero_filled => (
+                200,
+                json!({
+                    "document": "", "progress": "", "percentage": 0.0,
+                    "device": "", "device_id": "", "timestamp": 0
+                }),
+            ),
+            None => (200, json!({})),
+        }
     }
 }
 
-async fn create(State(s): State<Foreign>, body: Bytes) -> Response {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) else {
-        return s.error(400, 103, "bad_request", "Invalid JSON");
-    };
-    let (Some(name), Some(key)) = (
-        map.get("username").and_then(Value::as_str),
-        map.get("password").and_then(Value::as_str),
-    ) else {
-        return s.error(403, 2003, "invalid_input", "Invalid request");
-    };
-    let Ok(mut users) = s.users.lock() else {
-        return s.error(500, 2000, "runtime_error", "poisoned");
-    };
-    if users.contains_key(name) {
-        return s.error(402, 2002, "existing_user", "Username is already registered");
-    }
-    users.insert(name.to_string(), key.to_string());
-    (StatusCode::CREATED, Json(json!({"username": name}))).into_response()
-}
+/// Bodies over this are refused with 413, as the reference's nginx does.
+const BODY_LIMIT: usize = 64 * 1024;
 
-async fn auth(State(s): State<Foreign>, headers: HeaderMap) -> Response {
-    match s.user(&headers) {
-        Some(_) => Json(json!({"authorized": "OK"})).into_response(),
-        None => s.unauthorized(),
-    }
-}
-
-async fn health(State(s): State<Foreign>, headers: HeaderMap) -> Response {
-    if s.quirks.healthcheck_needs_auth && s.user(&headers).is_none() {
-        return s.unauthorized();
-    }
-    Json(json!({"state": "OK"})).into_response()
-}
-
-async fn push(State(s): State<Foreign>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(user) = s.user(&headers) else {
-        return s.unauthorized();
+async fn serve_one(
+    state: Arc<Foreign>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let (status, json) = match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => state.handle(
+            &parts.method,
+            parts.uri.path(),
+            &parts.headers,
+            &collected.to_bytes(),
+        ),
+        Err(_) => (413, json!({"code": 413, "message": "body too large"})),
     };
-    let map = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) if s.quirks.unprocessable => return s.unprocessable(),
-        Err(_) if s.quirks.unprocessable => return s.unprocessable(),
-        Ok(_) => return s.error(400, 104, "bad_request", "Not an object"),
-        Err(_) => return s.error(400, 103, "bad_request", "Invalid JSON"),
-    };
-    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
-    if s.quirks.device_id_required && !field("device_id").is_some_and(Value::is_string) {
-        return s.unprocessable();
-    }
-    let typed = |name: &str| field(name).is_some_and(Value::is_string);
-    if s.quirks.unprocessable
-        && !(typed("document")
-            && typed("progress")
-            && typed("device")
-            && field("percentage").is_some_and(Value::is_number))
-    {
-        return s.unprocessable();
-    }
-    let document = match field("document").and_then(Value::as_str) {
-        Some(d) if !d.is_empty() && !d.contains(':') => d.to_string(),
-        _ => return s.error(403, 2004, "invalid_input", "Field 'document' not provided."),
-    };
-    let percentage = field("percentage").and_then(lua_number::tonumber);
-    let (Some(mut percentage), Some(progress), Some(device)) =
-        (percentage, field("progress"), field("device"))
-    else {
-        return s.error(403, 2003, "invalid_input", "Invalid request");
-    };
-    if s.quirks.single_precision {
-        percentage = (percentage as f32)
-            .to_string()
-            .parse()
-            .unwrap_or(percentage);
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let mut record = json!({
-        "document": document,
-        "percentage": percentage,
-        "progress": progress,
-        "device": device,
-        "timestamp": now,
-    });
-    if let Some(id) = field("device_id") {
-        record["device_id"] = id.clone();
-    }
-    if let Ok(mut records) = s.records.lock() {
-        records.insert((user, document.clone()), record);
-    }
-    Json(json!({"document": document, "timestamp": now})).into_response()
-}
-
-async fn pull(
-    State(s): State<Foreign>,
-    headers: HeaderMap,
-    Path(document): Path<String>,
-) -> Response {
-    let Some(user) = s.user(&headers) else {
-        return s.unauthorized();
-    };
-    let record = s
-        .records
-        .lock()
-        .ok()
-        .and_then(|r| r.get(&(user, document)).cloned());
-    match record {
-        Some(record) => Json(record).into_response(),
-        None if s.quirks.zero_filled => Json(json!({
-            "document": "", "progress": "", "percentage": 0.0,
-            "device": "", "device_id": "", "timestamp": 0
-        }))
-        .into_response(),
-        None => Json(json!({})).into_response(),
-    }
+    let response = Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(json.to_string())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+    Ok(response)
 }
 
 /// Start a server with these quirks and two users; its base URL.
 async fn start(quirks: Quirks) -> String {
-    let state = Foreign {
+    let state = Arc::new(Foreign {
         quirks,
-        users: Arc::new(Mutex::new(
+        users: Mutex::new(
             [("alice", "alice-pw"), ("bob", "bob-pw")]
                 .into_iter()
                 .map(|(u, p)| (u.to_string(), key_for_password(p)))
                 .collect(),
-        )),
-        records: Arc::new(Mutex::new(HashMap::new())),
-    };
-    let app = Router::new()
-        .route("/users/create", post(create))
-        .route("/users/auth", get(auth))
-        .route("/healthcheck", get(health))
-        .route("/syncs/progress", put(push))
-        .route("/syncs/progress/{document}", get(pull))
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
-        .with_state(state);
+        ),
+        records: Mutex::new(HashMap::new()),
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        while let Ok((stream, _)) = listener.accept().await {
+            let state = Arc::clone(&state);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |r| serve_one(Arc::clone(&state), r));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
     });
     url
 }

@@ -347,8 +347,9 @@ async fn unusable_data_file_exits_2() {
 async fn sigterm_stops_the_server_cleanly() {
     let mut served = serve(&[]).await;
     let pid = served.child.id().expect("running");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+    // The shell's own `kill`: a machine with only Rust may lack procps' /usr/bin/kill.
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .unwrap();
     assert!(status.success());

@@ -47,8 +47,9 @@ pub struct VerifyClientArgs {
     /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
     pub cases: Option<u32>,
-    /// Run the client `.feature` files of this directory (searched recursively)
-    /// instead of the built-in ones; they use the steps of `features/client`.
+    /// Run these client features instead of the built-in ones: `DIR/client`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR. They use the steps of `features/client`.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
     /// Scenarios run at once (each has its own fake server and client).
@@ -171,17 +172,18 @@ pub async fn verify_client(
     .await
 }
 
-/// The options of a client run as `verify-client` flags give them.
-pub(crate) fn run_options(args: &VerifyClientArgs) -> ClientRunOptions {
-    ClientRunOptions {
+/// The options of a client run as `verify-client` flags give them, or why the
+/// flags name no client features.
+pub(crate) fn run_options(args: &VerifyClientArgs) -> Result<ClientRunOptions, String> {
+    Ok(ClientRunOptions {
         source: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "client")?,
             None => builtin_client_features(),
         },
         tags: args.common.tags.clone(),
         profile: args.profile.clone(),
         concurrency: args.concurrency,
-    }
+    })
 }
 
 /// `kosync-contract verify-client`.
@@ -240,7 +242,13 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 .emit(&report, "kosync-contract verify-client");
         }
     }
-    let options = run_options(&args);
+    let options = match run_options(&args) {
+        Ok(options) => options,
+        Err(err) => {
+            eprintln!("kosync-contract verify-client: {err}");
+            return Outcome::HarnessError;
+        }
+    };
     let started = std::time::Instant::now();
     let mut report = match runtime.block_on(verify_client(target, options)) {
         Ok(report) => report,
@@ -287,7 +295,10 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
         .common
         .report
         .emit(&report, "kosync-contract verify-client");
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     outcome
 }
 

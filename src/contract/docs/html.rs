@@ -197,12 +197,14 @@ fn summary(out: &mut String, spec: &Spec) {
         );
     }
     for target in &spec.targets {
-        let (mut passed, mut failed) = (0, 0);
+        let (mut passed, mut failed, mut skipped, mut errors) = (0, 0, 0, 0);
         for r in &target.report.results {
             match r.status {
                 Status::Passed => passed += 1,
                 Status::Failed => failed += 1,
-                _ => {}
+                Status::Skipped => skipped += 1,
+                Status::Error => errors += 1,
+                Status::NotRun => {}
             }
         }
         let verdict = match target.report.conformant {
@@ -210,9 +212,17 @@ fn summary(out: &mut String, spec: &Spec) {
             Some(false) => "<span class=\"st st-failed\">not conformant</span>",
             None => "",
         };
+        // A skipped check is not a pass: the header says how many there were.
+        let mut counts = format!("{passed}✓ {failed}✗");
+        if skipped > 0 {
+            counts.push_str(&format!(" {skipped} skipped"));
+        }
+        if errors > 0 {
+            counts.push_str(&format!(" {errors} not run (harness error)"));
+        }
         let _ = writeln!(
             out,
-            "<div class=\"stat\"><b>{passed}✓ {failed}✗</b><span>{} {verdict}</span></div>",
+            "<div class=\"stat\"><b>{counts}</b><span>{} {verdict}</span></div>",
             esc(&target.label)
         );
     }

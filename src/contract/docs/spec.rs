@@ -5,7 +5,6 @@
 //! This is a read-only view for rendering and checking. Running the features is
 //! the runner's job; it parses the same files on its own.
 
-use std::fmt;
 use std::path::Path;
 
 use include_dir::Dir;
@@ -88,27 +87,7 @@ fn collect_dir(root: &Path, dir: &Path, out: &mut Vec<FeatureFile>) -> std::io::
     Ok(())
 }
 
-/// A feature file that is not valid Gherkin, located for the person who has to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseFailure {
-    pub path: String,
-    /// 1-based; 0 when the parser gave no position.
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for ParseFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: not valid Gherkin: {}",
-            self.path, self.line, self.column, self.message
-        )
-    }
-}
-
-impl std::error::Error for ParseFailure {}
+pub use crate::contract::parse::ParseFailure;
 
 /// A parsed feature: what docs render and the gate checks.
 #[derive(Debug, Clone)]
@@ -218,22 +197,10 @@ pub struct SpecExamples {
     pub table: Vec<Vec<String>>,
 }
 
-/// Parse one file. A syntax error becomes a [`ParseFailure`] naming the file and line.
+/// Parse one file. A syntax error, or a line read as description where a
+/// keyword was likely meant, becomes a [`ParseFailure`] naming the file and line.
 pub fn parse(file: &FeatureFile) -> Result<SpecFeature, ParseFailure> {
-    let feature =
-        gherkin::Feature::parse(&file.text, gherkin::GherkinEnv::default()).map_err(|e| {
-            let mut failure = parse_failure(&file.path, &e.to_string());
-            // The parser backtracks and may report the end of the file; a line
-            // that cannot be Gherkin anywhere before that is the better pointer.
-            if let Some(stray) = first_stray_line(&file.text) {
-                if failure.line == 0 || stray < failure.line {
-                    failure.line = stray;
-                    failure.column = 1;
-                    failure.message = describe_expected("{\"unknown keyword\"}");
-                }
-            }
-            failure
-        })?;
+    let feature = crate::contract::parse::feature(&file.path, &file.text)?;
     Ok(flatten(file, feature))
 }
 
@@ -255,113 +222,6 @@ pub fn parse_all(files: &[FeatureFile]) -> (Vec<SpecFeature>, Vec<ParseFailure>)
 /// which cannot render half a spec honestly).
 pub fn parse_strict(files: &[FeatureFile]) -> Result<Vec<SpecFeature>, ParseFailure> {
     files.iter().map(parse).collect()
-}
-
-/// The gherkin crate keeps the error position private and only prints it
-/// (`Error at 12:3: {"Scenario", …}`), so read it back from that text.
-fn parse_failure(path: &str, shown: &str) -> ParseFailure {
-    let mut line = 0;
-    let mut column = 0;
-    let mut message = shown.to_string();
-    if let Some(rest) = shown.strip_prefix("Error at ") {
-        if let Some((pos, expected)) = rest.split_once(": ") {
-            if let Some((l, c)) = pos.split_once(':') {
-                line = l.trim().parse().unwrap_or(0);
-                column = c.trim().parse().unwrap_or(0);
-            }
-            message = describe_expected(expected);
-        }
-    }
-    ParseFailure {
-        path: path.to_string(),
-        line,
-        column,
-        message,
-    }
-}
-
-/// Turn the parser's `{"Scenario", "Rule"}` set into a sentence a docs author can act on.
-fn describe_expected(expected: &str) -> String {
-    let inner = expected
-        .trim()
-        .trim_start_matches('{')
-        .trim_end_matches('}');
-    let mut tokens: Vec<String> = inner
-        .split(", ")
-        .map(|t| {
-            let t = t.trim();
-            let t = t.strip_prefix('"').unwrap_or(t);
-            let t = t.strip_suffix('"').unwrap_or(t);
-            t.replace("\\\"", "\"").replace("\\\\", "\\")
-        })
-        .filter(|t| !t.is_empty() && t != "_")
-        .collect();
-    tokens.sort();
-    tokens.dedup();
-    if tokens.iter().any(|t| t == "unknown keyword") {
-        return "this line does not start with a Gherkin keyword (Feature:, Rule:, Background:, \
-                Scenario:, Scenario Outline:, Examples:, Given/When/Then/And/But), a tag, a \
-                table row or a comment"
-            .to_string();
-    }
-    if tokens.is_empty() {
-        "unexpected text".to_string()
-    } else {
-        let shown: Vec<String> = tokens.iter().map(|t| format!("`{t}`")).collect();
-        format!("unexpected text; expected {}", shown.join(" or "))
-    }
-}
-
-/// The first line (1-based) that is no Gherkin construct: not blank, a comment,
-/// a tag, a table row, a keyword line, inside a doc string, or free text in a
-/// description (allowed after a Feature:/Rule:/Scenario:… line until the first step).
-fn first_stray_line(text: &str) -> Option<usize> {
-    const BLOCKS: &[&str] = &[
-        "Feature:",
-        "Rule:",
-        "Background:",
-        "Scenario:",
-        "Scenario Outline:",
-        "Scenario Template:",
-        "Example:",
-        "Examples:",
-        "Scenarios:",
-    ];
-    const STEPS: &[&str] = &["Given ", "When ", "Then ", "And ", "But ", "* "];
-    let mut doc_fence: Option<&str> = None;
-    let mut description_allowed = false;
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if let Some(fence) = doc_fence {
-            if t.starts_with(fence) {
-                doc_fence = None;
-            }
-            continue;
-        }
-        if t.starts_with("\"\"\"") || t.starts_with("```") {
-            doc_fence = Some(if t.starts_with("```") {
-                "```"
-            } else {
-                "\"\"\""
-            });
-            continue;
-        }
-        if t.is_empty() || t.starts_with('#') || t.starts_with('@') || t.starts_with('|') {
-            continue;
-        }
-        if BLOCKS.iter().any(|k| t.starts_with(k)) {
-            description_allowed = true;
-            continue;
-        }
-        if STEPS.iter().any(|k| t.starts_with(k)) {
-            description_allowed = false;
-            continue;
-        }
-        if !description_allowed {
-            return Some(i + 1);
-        }
-    }
-    None
 }
 
 fn flatten(file: &FeatureFile, feature: gherkin::Feature) -> SpecFeature {

@@ -71,6 +71,7 @@ pub struct VerifyServerArgs {
     /// A second user, for the isolation scenarios (skipped without one).
     #[arg(long, value_name = "U2", requires = "base_url")]
     pub second_user: Option<String>,
+    /// The second user's password (only its MD5 is sent).
     #[arg(
         long,
         value_name = "P2",
@@ -104,7 +105,9 @@ pub struct VerifyServerArgs {
     /// target are listed, and the run exits 0 instead of 3 if nothing failed.
     #[arg(long)]
     pub allow_skips: bool,
-    /// Run the features in this directory instead of the built-in ones.
+    /// Run these server features instead of the built-in ones: `DIR/server`
+    /// when DIR is laid out like `features/` (client/, server/, hash/), else
+    /// every `.feature` file under DIR.
     #[arg(long, value_name = "DIR")]
     pub features: Option<PathBuf>,
 }
@@ -237,7 +240,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         seed: args.common.seed,
         timeout: Duration::from_millis(args.timeout_ms),
         features: match &args.features {
-            Some(dir) => FeatureSource::Dir(dir.clone()),
+            Some(dir) => crate::contract::features::part_of(dir, "server")?,
             None => server_features(),
         },
         jobs: args.jobs,
@@ -449,9 +452,14 @@ fn explain(
     };
     let written = listed(&target.written);
     if !written.is_empty() {
+        // Three ids a line: a run writes dozens, and a reader cleaning up
+        // after it copies them from the report.
+        let lines: Vec<String> = written.chunks(3).map(|c| c.join(" ")).collect();
         report.note(format!(
-            "documents written on the server: {}",
-            written.join(", ")
+            "{} document{} written on the server (pushes it accepted or never answered):\n{}",
+            written.len(),
+            if written.len() == 1 { "" } else { "s" },
+            lines.join("\n")
         ));
     }
     let registered = listed(&target.registered);
@@ -594,6 +602,9 @@ pub async fn run_async(args: VerifyServerArgs) -> Outcome {
         Err(err) => return files.emit_could_not_verify(&target, dialect, &err.0, COMMAND),
     };
     let outcome = files.emit(&report, COMMAND);
-    println!("wall time: {:.2} s", started.elapsed().as_secs_f64());
+    crate::contract::report::say(&format!(
+        "wall time: {:.2} s\n",
+        started.elapsed().as_secs_f64()
+    ));
     outcome
 }

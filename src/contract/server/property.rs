@@ -275,9 +275,12 @@ impl Sut {
             device: push.device.clone(),
             device_id: Some(push.device_id.clone()),
         };
-        self.ctx.target.remember_written(&self.docs[doc]);
         let request = self.client.push_request(Some(&creds), &body);
-        self.send(request)
+        let exchange = self.send(request);
+        self.ctx
+            .target
+            .remember_if_written(&self.docs[doc], &exchange);
+        exchange
     }
 
     fn pull(&mut self, user: usize, doc: usize, key: Option<&str>) -> Exchange {

@@ -245,7 +245,6 @@ async fn pushes_oversized(w: &mut ServerWorld, who: String, label: String, size:
 async fn concurrent_pushes(w: &mut ServerWorld, count: usize, who: String, label: String) {
     let creds = w.credentials(&who);
     let document = w.book(&label);
-    w.target().remember_written(&document);
     // What KOReader sends: percentages floored to 4 decimals, one device each.
     let pushes: Vec<ProgressPush> = (0..count)
         .map(|i| ProgressPush {
@@ -262,6 +261,9 @@ async fn concurrent_pushes(w: &mut ServerWorld, count: usize, who: String, label
         client.send(w.signed(client.push_request(None, push), &creds, Signing::Proper))
     });
     let answers = futures::future::join_all(sends).await;
+    for ex in &answers {
+        w.target().remember_if_written(&document, ex);
+    }
     for (i, ex) in answers.into_iter().enumerate() {
         if ex.status != Some(200) {
             let answer = ex.answer();

@@ -189,6 +189,14 @@ impl ServerTarget {
             set.insert(document.to_string());
         }
     }
+
+    /// Note `document` unless the server refused the push: a refused push
+    /// wrote nothing, one it never answered may have.
+    pub fn remember_if_written(&self, document: &str, push: &Exchange) {
+        if push.status.is_none_or(|s| (200..300).contains(&s)) {
+            self.remember_written(document);
+        }
+    }
 }
 
 /// The tags that say which dialect a scenario is for.
@@ -453,7 +461,6 @@ impl ServerWorld {
                 ex.answer()
             ));
         }
-        self.target().remember_written(&document);
         document
     }
 
@@ -540,9 +547,10 @@ impl ServerWorld {
         signing: Signing,
     ) -> Exchange {
         let creds = self.credentials(who);
-        self.target().remember_written(&push.document);
         let request = self.client().push_request(None, push);
-        self.send(self.signed(request, &creds, signing)).await
+        let exchange = self.send(self.signed(request, &creds, signing)).await;
+        self.target().remember_if_written(&push.document, &exchange);
+        exchange
     }
 
     pub(super) fn answer_json(&self) -> Value {
@@ -611,7 +619,9 @@ impl ContractWorld for ServerWorld {
         }
         if meta.has_tag("needs-admin") {
             return Applicability::Skip(
-                "needs the built-in server's admin API (it changes the server's clock, library or users)".into(),
+                "needs the built-in server's admin API (to set its clock, library or users), \
+                 which a server at a URL does not have"
+                    .into(),
             );
         }
         if meta.has_tag("needs-disabled-user") {

@@ -31,3 +31,32 @@ pub fn mutant_command_line(mutant: &str) -> String {
         env!("CARGO_MANIFEST_DIR")
     )
 }
+
+/// What the tests that run the Lua example client need. Their `#[ignore]`
+/// says the same (libtest wants a literal there): `cargo test` on a machine
+/// without them lists them as ignored with this reason, and `.ci/run`
+/// installs the packages and runs them with `--include-ignored`.
+pub const NEEDS: &str =
+    "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson";
+
+/// Stop a test with one clear line when the Lua example client cannot run
+/// here, instead of a failure per scenario.
+pub fn require_luajit() {
+    let probe = std::process::Command::new("luajit")
+        .args([
+            "-e",
+            "require('socket.http'); require('cjson'); require('bit')",
+        ])
+        .output();
+    match probe {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "{NEEDS} ({})",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("luajit failed")
+        ),
+        Err(err) => panic!("{NEEDS} (cannot start luajit: {err})"),
+    }
+}
