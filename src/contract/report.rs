@@ -1043,7 +1043,9 @@ mod tests {
             lines[0],
             "::error file=features/server/pull.feature,line=14,title=S-PULL-2 (MUST)::\
              An unread book is not found%0Astep: Then the answer is 404%0Aexpected: status 404\
-             %0Agot: status 200, body {}%0Areproduce: curl -sS -i http://x/"
+             %0Agot: status 200, body {}%0Awhy it matters: BookLore's plugin takes a 404 as \
+             \"no remote progress yet\"; any other answer for a library book without progress \
+             shows an error or a position that does not exist.%0Areproduce: curl -sS -i http://x/"
         );
         // No location: no file; SHOULD: a warning; `%`, `,` and `:` escaped.
         assert!(

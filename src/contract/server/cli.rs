@@ -303,10 +303,12 @@ pub async fn run_server_contract(run: &VerifyServer) -> Result<Report, CannotVer
     let target = Arc::new(target_of(run)?);
 
     let mut refused_credentials = None;
+    let mut not_found = None;
     if let TargetKind::Url(url) = &run.kind {
         match preflight(url, &target).await? {
             Some(Preflight::NoAnswer(report)) => return Ok(report),
             Some(Preflight::CredentialsRefused(status)) => refused_credentials = Some(status),
+            Some(Preflight::NotFound(note)) => not_found = Some(note),
             None => {}
         }
     }
@@ -382,6 +384,9 @@ pub async fn run_server_contract(run: &VerifyServer) -> Result<Report, CannotVer
     } else {
         SkipPolicy::Gate
     });
+    if let Some(note) = not_found {
+        report.note(note);
+    }
     explain(&mut report, run, &target, refused_credentials);
     Ok(report)
 }
@@ -480,6 +485,8 @@ enum Preflight {
     NoAnswer(Report),
     /// The given user's credentials were refused: the run goes on, with a note.
     CredentialsRefused(u16),
+    /// The auth route of neither dialect exists: the run goes on, with this note.
+    NotFound(String),
 }
 
 /// One request before the run (two when the dialect looks wrong): an
@@ -492,7 +499,12 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Preflight>
         Some(401) | Some(403) => Ok(Some(Preflight::CredentialsRefused(
             answer.status.unwrap_or(401),
         ))),
-        Some(404) => Err(CannotVerify(wrong_dialect(url, target).await)),
+        Some(404) => match other_dialect(url, target).await {
+            Mismatch::OtherDialect(message) => Err(CannotVerify(message)),
+            // Neither dialect's route: the run goes on (each rule fails on
+            // what the server does), with a note on the likely cause.
+            Mismatch::NoSyncApi(note) => Ok(Some(Preflight::NotFound(note))),
+        },
         Some(_) => Ok(None),
         None if answer.timed_out() => Ok(Some(Preflight::NoAnswer(no_answer(target, &answer)))),
         None => Err(CannotVerify(format!(
@@ -503,7 +515,7 @@ async fn preflight(url: &str, target: &ServerTarget) -> Result<Option<Preflight>
 }
 
 /// The auth route answered 404: name the dialect the server seems to speak.
-async fn wrong_dialect(url: &str, target: &ServerTarget) -> String {
+async fn other_dialect(url: &str, target: &ServerTarget) -> Mismatch {
     let ours = target.dialect;
     let other = match ours {
         Dialect::BookLore => Dialect::Kosync,
@@ -516,17 +528,25 @@ async fn wrong_dialect(url: &str, target: &ServerTarget) -> String {
         Err(_) => None,
     };
     match other_status {
-        Some(status) if status != 404 => format!(
+        Some(status) if status != 404 => Mismatch::OtherDialect(format!(
             "GET {} answered 404, but GET {} answered {status}: this looks like a {other} server: try --dialect {other}",
             ours.auth_path(),
             other.auth_path()
-        ),
-        _ => format!(
+        )),
+        _ => Mismatch::NoSyncApi(format!(
             "GET {url}{} answered 404 (and so did {}): is --base-url the sync API's base URL? (BookLore's routes are below /api/koreader, the reference server's at the root)",
             ours.auth_path(),
             other.auth_path()
-        ),
+        )),
     }
+}
+
+/// What a 404 on the auth route means.
+enum Mismatch {
+    /// The other dialect's auth route answers: the server speaks it (exit 2, named).
+    OtherDialect(String),
+    /// Neither answers: not a sync API at this URL, as far as the routes show.
+    NoSyncApi(String),
 }
 
 /// The one-failure report of a server that does not answer in time.
