@@ -17,11 +17,12 @@ use reqwest::Method;
 
 use crate::sync_client::{Request, SyncClient};
 
-use super::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
+use super::{Capabilities, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
 use crate::model::{
-    Client, ClientConfig, Effect, Event, HttpOutcome, HttpRequest, Mutant, Profile, Settings,
+    model_client, ClientConfig, ClientModel, Decision, Effect, Event, HttpOutcome, HttpRequest,
+    Mutant, Profile, Settings,
 };
-use crate::protocol::{self, Dialect, HEADER_AUTH_KEY};
+use crate::protocol::{self, Dialect};
 
 /// How long one request may take before it counts as a transport error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,14 +35,17 @@ pub struct ModelDriver {
     profile: Profile,
     dialect: Dialect,
     mutant: Option<Mutant>,
+    /// What it declares, when not its profile's (tests of applicability).
+    declares: Option<Capabilities>,
     session: Option<Session>,
 }
 
 struct Session {
-    client: Client,
+    client: Box<dyn ClientModel>,
     http: SyncClient,
-    /// The plain password, for mutant `PlainPasswordSent` only.
-    password: String,
+    /// The decisions behind the last event (the reference's, or the inner
+    /// reference client's of a mutant).
+    decisions: Vec<Decision>,
 }
 
 impl ModelDriver {
@@ -56,6 +60,7 @@ impl ModelDriver {
             profile,
             dialect,
             mutant: None,
+            declares: None,
             session: None,
         }
     }
@@ -67,9 +72,17 @@ impl ModelDriver {
         self
     }
 
+    /// The same driver declaring only `capabilities`, as a client without the
+    /// rest would: the harness then never uses the rest (tests of applicability).
+    #[doc(hidden)]
+    pub fn declaring(mut self, capabilities: Capabilities) -> ModelDriver {
+        self.declares = Some(capabilities);
+        self
+    }
+
     /// The model itself, between events (for checks that read its state).
-    pub fn client(&self) -> Option<&Client> {
-        self.session.as_ref().map(|s| &s.client)
+    pub fn client(&self) -> Option<&dyn ClientModel> {
+        self.session.as_ref().map(|s| s.client.as_ref())
     }
 
     async fn run_event(&mut self, event: &Event) -> Result<Observation, DriverError> {
@@ -78,18 +91,16 @@ impl ModelDriver {
                 "the model driver does its own HTTP: do not send it http_completed".to_string(),
             ));
         }
-        let mutant = self.mutant;
         let session = self.session.as_mut().ok_or_else(|| {
             DriverError::Harness("event sent before the driver was started".to_string())
         })?;
         let mut observation = Observation::default();
         let mut batch = Vec::new();
         let mut sent = 0usize;
-        sort_effects(
-            session.client.handle(event.clone()),
-            &mut batch,
-            &mut observation,
-        );
+        session.decisions.clear();
+        let handled = session.client.step(event.clone());
+        session.decisions.extend(handled.decisions);
+        sort_effects(handled.effects, &mut batch, &mut observation);
         // The requests of one `handle` call go out together, as a client with
         // asynchronous HTTP would send them; their answers are fed back in the
         // order the model asked, so the run stays deterministic.
@@ -100,24 +111,16 @@ impl ModelDriver {
                     "the model asked for more than {MAX_REQUESTS_PER_EVENT} requests for one event"
                 )));
             }
-            if mutant == Some(Mutant::PlainPasswordSent) {
-                for request in &mut batch {
-                    for (name, value) in &mut request.headers {
-                        if name.eq_ignore_ascii_case(HEADER_AUTH_KEY) {
-                            value.clone_from(&session.password);
-                        }
-                    }
-                }
-            }
             let http = &session.http;
             let outcomes = join_all(batch.iter().map(|request| execute(http, request))).await;
             let mut next = Vec::new();
             for (request, outcome) in batch.iter().zip(outcomes) {
-                let effects = session.client.handle(Event::HttpCompleted {
+                let handled = session.client.step(Event::HttpCompleted {
                     id: request.id,
                     outcome: outcome?,
                 });
-                sort_effects(effects, &mut next, &mut observation);
+                session.decisions.extend(handled.decisions);
+                sort_effects(handled.effects, &mut next, &mut observation);
             }
             batch = next;
         }
@@ -181,7 +184,7 @@ impl ClientDriver for ModelDriver {
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()> {
+    ) -> DriverFuture<'a, Capabilities> {
         Box::pin(async move {
             let config = ClientConfig {
                 dialect: self.dialect,
@@ -191,18 +194,23 @@ impl ClientDriver for ModelDriver {
                 device_id: identity.device_id.clone(),
                 clock_start: identity.clock_start,
             };
-            let mut client = Client::new(config, settings.clone(), self.profile);
-            if let Some(mutant) = self.mutant {
-                client = client.with_mutant(mutant);
-            }
+            let client = model_client(
+                config,
+                settings.clone(),
+                self.profile,
+                self.mutant,
+                &identity.password,
+            );
             let http = SyncClient::new(&identity.base_url, self.dialect, REQUEST_TIMEOUT)
                 .map_err(|e| DriverError::Harness(e.to_string()))?;
             self.session = Some(Session {
                 client,
                 http,
-                password: identity.password.clone(),
+                decisions: Vec::new(),
             });
-            Ok(())
+            Ok(self
+                .declares
+                .unwrap_or_else(|| Capabilities::of_profile(self.profile)))
         })
     }
 
@@ -215,5 +223,12 @@ impl ClientDriver for ModelDriver {
             self.session = None;
             Ok(())
         })
+    }
+
+    /// The decisions behind the last event, its answers included.
+    fn decisions(&self) -> &[Decision] {
+        self.session
+            .as_ref()
+            .map_or(&[], |s| s.decisions.as_slice())
     }
 }

@@ -137,16 +137,90 @@
 //! `4P` form (C-Q-4). Every change of either count emits `QueueChanged`.
 //!
 //! Behaviour that differs between clients (direction, 404, defaults, push
-//! timestamp) is asked of the [`Profile`], so a second profile is policy.
+//! timestamp, what is queued when) is asked of the [`Policy`] of the
+//! client's [`Profile`], so a second profile is data.
+//!
+//! **Decisions.** [`Client::step`] returns with the effects the
+//! [`Decision`]s behind them: for each rule that decided something at that
+//! event, its id, the outcome and what it governs (`decision.rs`). The
+//! differential names rules from these records only.
+//!
+//! **Mutants.** Deliberately broken clients for the detection tests live in
+//! `mutant.rs`, compiled with the `mutants` cargo feature only (which `cargo
+//! test` turns on): nothing in `client.rs` knows them.
 
 mod client;
+mod decision;
+#[cfg(feature = "mutants")]
+mod mutant;
+#[cfg(not(feature = "mutants"))]
+#[path = "mutant_off.rs"]
 mod mutant;
 mod profile;
 pub mod sim;
 mod types;
 
 pub use client::{Client, ClientConfig, Snapshot};
+pub use decision::{describe as describe_decisions, Aspect, Decision, Handled, Outcome};
 #[doc(hidden)]
 pub use mutant::Mutant;
-pub use profile::{floor4, LocalProgress, NotFoundPolicy, Profile, RemoteProgress};
+#[cfg(feature = "mutants")]
+#[doc(hidden)]
+pub use mutant::Mutated;
+pub use profile::{
+    floor4, same_floor4, Comparison, EarlyPageUpload, FailedUpload, LocalProgress, NotFoundPolicy,
+    Policy, Profile, QueueOrder, RemoteProgress,
+};
 pub use types::*;
+
+/// Something that plays a client to the harness: the reference [`Client`],
+/// or (with the `mutants` feature) a deliberately broken one.
+pub trait ClientModel: std::fmt::Debug + Send {
+    /// Feed one event; the effects in order and the decisions behind them.
+    fn step(&mut self, event: Event) -> Handled;
+    /// Feed one event; the effects in order.
+    fn handle(&mut self, event: Event) -> Vec<Effect> {
+        self.step(event).effects
+    }
+    /// Pending and synced progress counts as the client reports them (C-Q-5).
+    fn queue(&self) -> QueueCounts;
+    /// The queue summary as the client shows it (C-Q-4).
+    fn queue_summary(&self) -> String;
+    /// The open book and where the reader is in it.
+    fn position(&self) -> Option<(&str, &Position)>;
+    /// The pending snapshots as the client reports them, oldest first.
+    fn pending_snapshots(&self) -> Vec<&Snapshot>;
+}
+
+impl ClientModel for Client {
+    fn step(&mut self, event: Event) -> Handled {
+        Client::step(self, event)
+    }
+    fn queue(&self) -> QueueCounts {
+        Client::queue(self)
+    }
+    fn queue_summary(&self) -> String {
+        Client::queue_summary(self)
+    }
+    fn position(&self) -> Option<(&str, &Position)> {
+        Client::position(self)
+    }
+    fn pending_snapshots(&self) -> Vec<&Snapshot> {
+        Client::pending(self).collect()
+    }
+}
+
+/// A client of `profile`, the reference one or with `mutant` broken.
+/// `password` is the plain password, which only a mutant that leaks it uses.
+pub fn model_client(
+    config: ClientConfig,
+    settings: Settings,
+    profile: Profile,
+    mutant: Option<Mutant>,
+    password: &str,
+) -> Box<dyn ClientModel> {
+    match mutant {
+        None => Box::new(Client::new(config, settings, profile)),
+        Some(m) => m.client(config, settings, profile, password),
+    }
+}

@@ -1,15 +1,16 @@
 //! Behaviour profiles: the rules in which one KOReader sync client differs from
-//! another, as policy the [`Client`](super::Client) asks instead of code it copies.
+//! another, as data the [`Client`](super::Client) reads instead of code it copies.
 //!
-//! Only the BookLore plugin (`booklore-plugin`) is implemented. KOReader's
-//! built-in sync differs in exactly the questions asked here (how a direction
-//! is decided, what a 404 on pull means, its defaults, whether a push carries
-//! a timestamp), so adding it is a new variant and new match arms, not a second
-//! model.
+//! A [`Profile`] is a client's name (`booklore-plugin`); its [`Policy`] is the
+//! answers to every question on which clients differ (is a snapshot queued
+//! on open, how is "newer" decided, what does a 404 mean…). The model asks
+//! the policy at each of those places, so a second profile is a second set of
+//! answers, not a second model — and a deliberately broken client for the
+//! detection tests is the reference policy with one answer changed.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Direction, Position, Settings};
+use super::{Direction, Position, Settings, DEBOUNCE_SECONDS};
 
 /// Which client's rules the model plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -46,6 +47,66 @@ pub enum NotFoundPolicy {
     ShowError,
 }
 
+/// How "ahead" and "behind" are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    /// C-CONF-6: by percentage; equal when floored to 4 decimals or the markers match.
+    Percentage,
+}
+
+/// Which pending item an upload run sends next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// C-SAFE-2: oldest first, so each document's newest snapshot lands last.
+    OldestFirst,
+    /// Newest first (a broken client: an older snapshot overwrites a newer one).
+    NewestFirst,
+}
+
+/// What an upload that is not accepted does to its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedUpload {
+    /// C-Q-3, C-SAFE-1: the item stays pending for a later run.
+    Kept,
+    /// The item is thrown away (a lost update).
+    Dropped,
+    /// Kept when the server answered, thrown away when nothing came back.
+    DroppedIfUnanswered,
+}
+
+/// What happens to a page-triggered upload inside the debounce window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyPageUpload {
+    /// C-PUSH-7: skipped; its snapshot waits for the next upload.
+    Skipped,
+    /// Postponed to the end of the window.
+    Delayed,
+}
+
+/// A profile's answers to every question on which clients differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The profile these answers belong to (for reports).
+    pub profile: Profile,
+    /// How a remote position's direction is decided.
+    pub comparison: Comparison,
+    /// What a 404 on pull means.
+    pub not_found: NotFoundPolicy,
+    /// Whether a push body carries the client's `timestamp` (C-WIRE-2).
+    pub push_timestamp: bool,
+    /// Whether opening a book queues a snapshot (C-PUSH-1).
+    pub open_snapshot: bool,
+    /// Whether closing a book queues a snapshot (C-PUSH-2).
+    pub close_snapshot: bool,
+    /// Whether uploads wait while a pull is unanswered (C-PULL-7).
+    pub pull_first: bool,
+    pub queue_order: QueueOrder,
+    pub failed_upload: FailedUpload,
+    pub early_page_upload: EarlyPageUpload,
+    /// Minimum seconds between an upload and a page-triggered one (C-PUSH-6).
+    pub debounce_seconds: u64,
+}
+
 impl Profile {
     /// Every profile, for listings and `--profile` parsing.
     pub const ALL: &'static [Profile] = &[Profile::BookLorePlugin];
@@ -65,15 +126,46 @@ impl Profile {
         }
     }
 
+    /// The profile's answers.
+    pub fn policy(self) -> Policy {
+        match self {
+            Profile::BookLorePlugin => Policy {
+                profile: self,
+                comparison: Comparison::Percentage,
+                not_found: NotFoundPolicy::Normal,
+                push_timestamp: true,
+                open_snapshot: true,
+                close_snapshot: true,
+                pull_first: true,
+                queue_order: QueueOrder::OldestFirst,
+                failed_upload: FailedUpload::Kept,
+                early_page_upload: EarlyPageUpload::Skipped,
+                debounce_seconds: DEBOUNCE_SECONDS,
+            },
+        }
+    }
+
     /// Which way `remote` lies from `local`, or `None` when they count as the
     /// same position and nothing is to be done.
     pub fn direction(self, local: LocalProgress<'_>, remote: &RemoteProgress) -> Option<Direction> {
-        match self {
+        self.policy().direction(local, remote)
+    }
+}
+
+impl Policy {
+    /// Which way `remote` lies from `local`, or `None` when they count as the
+    /// same position and nothing is to be done.
+    pub fn direction(
+        &self,
+        local: LocalProgress<'_>,
+        remote: &RemoteProgress,
+    ) -> Option<Direction> {
+        match self.comparison {
             // C-CONF-6: percentages floored to 4 decimals, or identical markers,
             // mean "equal"; otherwise the larger percentage is ahead (C-CONF-1/2).
-            Profile::BookLorePlugin => {
+            Comparison::Percentage => {
                 let (l, r) = (local.position, &remote.position);
-                if floor4(l.percentage) == floor4(r.percentage) || l.progress == r.progress {
+                if same_floor4(l.percentage, r.percentage) || l.progress == r.progress {
                     None
                 } else if r.percentage > l.percentage {
                     Some(Direction::Newer)
@@ -83,25 +175,17 @@ impl Profile {
             }
         }
     }
-
-    /// What a 404 from the pull endpoint means.
-    pub fn not_found(self) -> NotFoundPolicy {
-        match self {
-            Profile::BookLorePlugin => NotFoundPolicy::Normal,
-        }
-    }
-
-    /// Whether a push body carries the client's `timestamp` (C-WIRE-2).
-    pub fn push_carries_timestamp(self) -> bool {
-        match self {
-            Profile::BookLorePlugin => true,
-        }
-    }
 }
 
-/// `floor(p * 10^4)`: the comparison key of C-CONF-6.
+/// `floor(p × 10⁴)`: the comparison key of C-CONF-6 (KOReader floors a push's
+/// percentage the same way).
 pub fn floor4(percentage: f64) -> f64 {
     (percentage * 10_000.0).floor()
+}
+
+/// C-CONF-6's equality: the same position once both are floored to 4 decimals.
+pub fn same_floor4(a: f64, b: f64) -> bool {
+    floor4(a) == floor4(b)
 }
 
 impl std::fmt::Display for Profile {
@@ -166,6 +250,6 @@ mod tests {
             "booklore-plugin".parse::<Profile>(),
             Ok(Profile::BookLorePlugin)
         );
-        assert!("koreader".parse::<Profile>().is_err());
+        assert!("kindle".parse::<Profile>().is_err());
     }
 }

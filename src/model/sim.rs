@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::protocol::{Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 
-use super::{Client, Effect, Event, HttpOutcome, HttpRequest};
+use super::{ClientModel, Effect, Event, HttpOutcome, HttpRequest};
 
 /// A failure the server plays for the next request it gets, instead of answering.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,7 +195,11 @@ fn push_record(body: &Value) -> Option<(String, Record)> {
 /// Feed `event` to `client` and answer every request it causes, oldest
 /// first, until none is outstanding. `TimePassed` also moves the server's
 /// clock. Returns every effect, `Http` and `QueueChanged` included.
-pub fn drive(client: &mut Client, server: &mut SimServer, event: Event) -> Vec<Effect> {
+pub fn drive<C: ClientModel + ?Sized>(
+    client: &mut C,
+    server: &mut SimServer,
+    event: Event,
+) -> Vec<Effect> {
     if let Event::TimePassed { seconds } = &event {
         server.clock = server
             .clock
@@ -222,8 +226,8 @@ pub fn drive(client: &mut Client, server: &mut SimServer, event: Event) -> Vec<E
 }
 
 /// [`drive`] over a whole sequence, concatenating the effects.
-pub fn drive_all(
-    client: &mut Client,
+pub fn drive_all<C: ClientModel + ?Sized>(
+    client: &mut C,
     server: &mut SimServer,
     events: impl IntoIterator<Item = Event>,
 ) -> Vec<Effect> {

@@ -80,6 +80,17 @@ pub const DEFAULT_PAGES_PER_SYNC: u32 = 10;
 /// Minimum seconds between the start of one upload and a page-triggered one (C-PUSH-6).
 pub const DEBOUNCE_SECONDS: u64 = 25;
 
+/// "Periodically sync every # pages" as a client may take it: at least 1
+/// (C-PUSH-4) and within `u32`. The one check of that value: the model refuses
+/// an invalid change with the reason, the harness refuses to start a client
+/// with one.
+pub fn valid_pages_per_sync(value: i64) -> Result<u32, String> {
+    if value < 1 {
+        return Err(format!("must be at least 1 page turn, got {value}"));
+    }
+    u32::try_from(value).map_err(|_| format!("must be at most {}, got {value}", u32::MAX))
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -277,8 +288,10 @@ pub enum Effect {
     QueueChanged(QueueCounts),
 }
 
-/// Pending and synced progress counts (C-Q-4, C-Q-5).
+/// Pending and synced progress counts (C-Q-4, C-Q-5). A count missing from
+/// JSON reads as 0: an adapter (protocol 2) may leave out one its client does not keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QueueCounts {
     pub pending: usize,
     pub synced: usize,

@@ -123,6 +123,19 @@ pub mod routes {
 /// seconds from milliseconds, which are far above it (rules C-WIRE-5, S-TS-1).
 pub const EPOCH_SECONDS: std::ops::RangeInclusive<i64> = 1_000_000_000..=9_999_999_999;
 
+/// How far apart two percentages on the wire may be and still be the same
+/// value: the rounding of a JSON encoder that writes 14 significant digits
+/// (lua-cjson). Any difference a rule cares about is at least 10⁻⁴ (C-CONF-6).
+pub const PERCENTAGE_TOLERANCE: f64 = 1e-9;
+
+/// Wire equality of two percentages: the same value once encoding noise is
+/// set aside ([`PERCENTAGE_TOLERANCE`]). This is what "the server holds 20%",
+/// "a push at 20%" and the differential's number comparison mean; the model's
+/// own comparison of two positions is a different thing (`model::same_floor4`).
+pub fn same_percentage(a: f64, b: f64) -> bool {
+    (a - b).abs() <= PERCENTAGE_TOLERANCE
+}
+
 /// True when `document` is a KOReader partial-MD5: 32 lowercase hex digits (rule C-WIRE-3).
 pub fn is_document_hash(document: &str) -> bool {
     document.len() == 32

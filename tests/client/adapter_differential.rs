@@ -10,9 +10,6 @@ use kosync_contract::model::Mutant;
 
 /// Mutants the differential trace cannot see, and why.
 const INVISIBLE: &[(Mutant, &str)] = &[
-    // Applied by the HTTP driver, which alone knows the password; the in-process
-    // run has no driver (the Lua plain_password mutant covers it over HTTP).
-    (Mutant::PlainPasswordSent, "driver-level"),
     // Answered in order, GET then PUT reach the server in the same order either way.
     (Mutant::UploadBeforePull, "same wire order"),
     // The summary string is not in the trace; the subprocess driver checks it.

@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 
 use kosync_contract::model::sim::{Fault, SimServer};
 use kosync_contract::model::{
-    Client, ConflictStrategy, Effect, Event, HttpOutcome, HttpRequest, Mutant, Position,
+    ClientModel, ConflictStrategy, Effect, Event, HttpOutcome, HttpRequest, Mutant, Position,
     QueueCounts, RequestId, Settings, SettingsPatch, Snapshot, DEBOUNCE_SECONDS,
 };
 use proptest::prelude::*;
@@ -165,7 +165,7 @@ type Only = Option<&'static str>;
 /// The harness's own view of the world, kept from the events it fed (not
 /// from the model), and the checks over each step's effects.
 struct Harness {
-    client: Client,
+    client: Box<dyn ClientModel>,
     server: SimServer,
     only: Only,
     wifi: bool,
@@ -448,7 +448,7 @@ impl Harness {
             )
         })?;
         self.queued += increments;
-        let pending: Vec<&Snapshot> = self.client.pending().collect();
+        let pending: Vec<&Snapshot> = self.client.pending_snapshots();
         for snapshot in pending.iter().rev().take(increments) {
             self.last_queued
                 .entry(snapshot.document.clone())

@@ -82,7 +82,7 @@ fn open_pulls_first_then_uploads_open_snapshot_c_pull_1_c_push_1_c_pull_7() {
 
 #[test]
 fn upload_waits_for_the_pull_answer_c_pull_7() {
-    let mut c = client(enabled(), None);
+    let mut c = reference(enabled());
     c.handle(online());
     let effects = c.handle(open(A, 10));
     let http: Vec<_> = effects
@@ -307,7 +307,7 @@ fn failed_or_malformed_pulls_change_nothing_c_pull_5_c_pull_6() {
         r#"{}"#,
         r#"{"percentage":null}"#,
     ] {
-        let mut c = client(strategies(Silently, Silently), None);
+        let mut c = reference(strategies(Silently, Silently));
         c.handle(online());
         let pull = match &c.handle(open(A, 10))[0] {
             Effect::Http(r) => r.id,
@@ -340,13 +340,10 @@ fn periodic_snapshots_every_n_and_counter_restarts_c_push_3() {
     // open + turns 13 and 16.
     assert_eq!(t.queue.pending, 3);
     let c = {
-        let mut c = client(
-            Settings {
-                pages_per_sync: 3,
-                ..enabled()
-            },
-            None,
-        );
+        let mut c = reference(Settings {
+            pages_per_sync: 3,
+            ..enabled()
+        });
         c.handle(open(A, 10));
         for p in 11..=17 {
             c.handle(turn(p));
@@ -373,7 +370,7 @@ fn periodic_off_queues_only_open_and_close_c_push_5() {
 
 #[test]
 fn pages_below_one_refused_c_push_4() {
-    let mut c = client(enabled(), None);
+    let mut c = reference(enabled());
     let effects = c.handle(patch(|p| {
         p.pages_per_sync = Some(0);
         p.manual_only = Some(true);
@@ -454,7 +451,7 @@ fn failed_upload_stays_and_retries_in_order_c_q_3_c_safe_1_c_safe_2() {
         pull_on_open: false,
         ..enabled()
     };
-    let mut c = client(settings, None);
+    let mut c = reference(settings);
     let mut s = server();
     drive(&mut c, &mut s, open(A, 10));
     drive(&mut c, &mut s, turn(30));
@@ -569,7 +566,7 @@ fn manual_only_queues_but_uploads_only_on_sync_now_c_man_1_2_3_4() {
 
 #[test]
 fn sync_now_offline_keeps_everything_c_safe_5() {
-    let mut c = client(enabled(), None);
+    let mut c = reference(enabled());
     c.handle(open(A, 10));
     c.handle(Event::BookClosed);
     let effects = c.handle(Event::SyncPendingNow);
@@ -579,13 +576,10 @@ fn sync_now_offline_keeps_everything_c_safe_5() {
 
 #[test]
 fn wifi_drop_mid_run_stops_after_the_in_flight_put_c_safe_4() {
-    let mut c = client(
-        Settings {
-            pull_on_open: false,
-            ..enabled()
-        },
-        None,
-    );
+    let mut c = reference(Settings {
+        pull_on_open: false,
+        ..enabled()
+    });
     c.handle(open(A, 10));
     c.handle(turn(11));
     c.handle(Event::BookClosed);
@@ -614,14 +608,11 @@ fn wifi_drop_mid_run_stops_after_the_in_flight_put_c_safe_4() {
 
 #[test]
 fn triggers_during_a_run_are_folded_in() {
-    let mut c = client(
-        Settings {
-            pull_on_open: false,
-            pages_per_sync: 1,
-            ..enabled()
-        },
-        None,
-    );
+    let mut c = reference(Settings {
+        pull_on_open: false,
+        pages_per_sync: 1,
+        ..enabled()
+    });
     c.handle(online());
     let first = match &c.handle(open(A, 10))[..] {
         [Effect::QueueChanged(_), Effect::Http(r)] => r.id,
@@ -687,7 +678,7 @@ fn opening_another_book_closes_the_first() {
 
 #[test]
 fn late_pull_answers_for_a_closed_book_are_ignored() {
-    let mut c = client(strategies(Silently, Silently), None);
+    let mut c = reference(strategies(Silently, Silently));
     c.handle(online());
     let pull = match &c.handle(open(A, 10))[0] {
         Effect::Http(r) => r.id,
@@ -708,7 +699,7 @@ fn late_pull_answers_for_a_closed_book_are_ignored() {
 
 #[test]
 fn unknown_answers_and_prompt_answers_without_prompt_are_ignored() {
-    let mut c = client(enabled(), None);
+    let mut c = reference(enabled());
     assert!(c
         .handle(Event::HttpCompleted {
             id: 999,

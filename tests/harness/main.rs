@@ -4,6 +4,7 @@
 //! over every rule. One test binary for the area.
 
 mod annotations;
+mod ci_recipes;
 mod cli_verify;
 mod detection_coverage;
 mod docs_browser;

@@ -9,6 +9,7 @@
 //! - [`cli`], `verify-client`.
 pub mod cli;
 pub mod differential;
+mod replay;
 mod steps;
 mod steps_then;
 pub mod world;

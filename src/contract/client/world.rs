@@ -21,9 +21,14 @@ use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
 use serde_json::json;
 
-use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
+use super::replay::{self, Scripted};
+use crate::adapter::capability::not_applicable_reason;
+use crate::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity, DriverError};
 use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
-use crate::model::{Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch};
+use crate::model::{
+    valid_pages_per_sync, ClientConfig, Effect, Event, Position, Profile, QueueCounts, Settings,
+    SettingsPatch,
+};
 use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 use crate::server::{
     self, AdminClient, Fault, JournalEntry, RunningServer, ServerConfig, UserSpec,
@@ -57,6 +62,10 @@ pub struct ClientContext {
     pub profile: String,
     /// How the client is named in reproduction lines (`--adapter '…'` or nothing).
     pub target_args: String,
+    /// What the client declares it can do (adapter protocol 2; everything
+    /// protocol 1 could ask for when the adapter speaks 1). A scenario that
+    /// needs more is not applicable.
+    pub capabilities: Capabilities,
 }
 
 impl fmt::Debug for ClientContext {
@@ -64,9 +73,14 @@ impl fmt::Debug for ClientContext {
         f.debug_struct("ClientContext")
             .field("profile", &self.profile)
             .field("target_args", &self.target_args)
+            .field("capabilities", &self.capabilities)
             .finish_non_exhaustive()
     }
 }
+
+/// Tag prefix of a scenario that needs a capability its steps do not show:
+/// `@needs-rating`, `@needs-queue-summary` (`-` for the wire name's `_`).
+pub const NEEDS_TAG: &str = "needs-";
 
 /// The reader's account on the fake server.
 pub const READER_USER: &str = "reader";
@@ -156,6 +170,16 @@ pub struct ClientWorld {
     block: Block,
     /// Things the harness did (seeding, faults), for the transcript.
     pub(crate) notes: Vec<(usize, String)>,
+    /// What the client declared it can do.
+    capabilities: Capabilities,
+    /// Checks a Then step could not make: the client does not keep what they read.
+    unchecked: BTreeSet<Capability>,
+    /// The same, as data, for replaying the scenario on the reference.
+    script: Vec<(usize, Scripted)>,
+    /// Where the current `When` block's events start.
+    mark_events: usize,
+    /// The profile the client claims (the reference plays it in replays).
+    profile: Profile,
 }
 
 impl fmt::Debug for ClientWorld {
@@ -203,7 +227,32 @@ impl ClientWorld {
             mark_exchanges: 0,
             block: Block::Given,
             notes: Vec::new(),
+            capabilities: Capabilities::all(),
+            unchecked: BTreeSet::new(),
+            script: Vec::new(),
+            mark_events: 0,
+            profile: Profile::default(),
         }
+    }
+
+    /// Stop the scenario as not applicable unless the client has `capability`:
+    /// for what the scenario must do (an event, a setting), so nothing the
+    /// client lacks is ever sent to it.
+    pub(crate) fn require(&self, capability: Capability) {
+        if !self.capabilities.has(capability) {
+            runner::not_applicable(not_applicable_reason(capability));
+        }
+    }
+
+    /// Whether a check reading `capability` can be made. When it cannot, the
+    /// check is left out and noted, the scenario goes on (its other checks
+    /// still count), and it ends not applicable unless another check failed.
+    pub(crate) fn can_check(&mut self, capability: Capability) -> bool {
+        if self.capabilities.has(capability) {
+            return true;
+        }
+        self.unchecked.insert(capability);
+        false
     }
 
     /// Note which kind of step is running; the first `When` after a `Given` or
@@ -218,6 +267,7 @@ impl ClientWorld {
         if block == Block::When && self.block != Block::When {
             self.mark_effects = self.effects.len();
             self.mark_exchanges = self.exchanges.len();
+            self.mark_events = self.events.len();
         }
         self.block = block;
     }
@@ -261,6 +311,13 @@ impl ClientWorld {
     /// Change a setting: before the client started, in its start settings;
     /// afterwards, as a [`Event::SettingsChanged`]. Returns what was observed.
     pub(crate) async fn change_settings(&mut self, patch: SettingsPatch, fields: &[&'static str]) {
+        if let Ok(serde_json::Value::Object(set)) = serde_json::to_value(&patch) {
+            for (field, value) in &set {
+                if let Some(capability) = Capabilities::for_setting(field, value) {
+                    self.require(capability);
+                }
+            }
+        }
         self.touched.extend(fields.iter().copied());
         if !self.started {
             apply_patch(&mut self.settings, &patch);
@@ -275,12 +332,23 @@ impl ClientWorld {
             return;
         }
         let identity = self.identity();
-        let settings = self.settings.clone();
+        // Settings the client lacks go out at what their absence amounts to,
+        // so the client is told what it runs.
+        let settings = self.capabilities.settings_as_run(&self.settings);
         let Some(driver) = self.driver.as_mut() else {
             harness_fault("no client driver for this scenario");
         };
-        if let Err(err) = driver.start(&identity, &settings).await {
-            harness_fault(format!("the client could not be started: {err}"));
+        let declared = match driver.start(&identity, &settings).await {
+            Ok(declared) => declared,
+            Err(err) => harness_fault(format!("the client could not be started: {err}")),
+        };
+        if declared != self.capabilities {
+            harness_fault(format!(
+                "the client declared other capabilities in this session ({}) than when it \
+                 was first started ({}): a client must declare the same every time",
+                declared.list(),
+                self.capabilities.list()
+            ));
         }
         self.started = true;
     }
@@ -288,6 +356,9 @@ impl ClientWorld {
     /// Deliver one event to the client, then collect what it showed and what
     /// it sent. Steps call this for every event; it is the only way in.
     pub(crate) async fn send(&mut self, event: Event) {
+        if let Some(capability) = Capability::for_event(&event) {
+            self.require(capability);
+        }
         self.ensure_started().await;
         let index = self.events.len();
         self.events.push(event.clone());
@@ -398,6 +469,15 @@ impl ClientWorld {
             )),
             Err(err) => harness_fault(format!("seeding progress for book {book} failed: {err}")),
         }
+        self.script.push((
+            self.events.len(),
+            Scripted::Seed {
+                document,
+                percentage,
+                progress: progress.to_string(),
+                offset: clock_offset,
+            },
+        ));
         self.note(format!(
             "harness: another device pushed {percentage} ({progress:?}) for book {book}"
         ));
@@ -431,6 +511,8 @@ impl ClientWorld {
         if let Err(err) = self.admin().add_fault(&fault).await {
             harness_fault(format!("cannot script a fault on the fake server: {err:#}"));
         }
+        self.script
+            .push((self.events.len(), Scripted::Fault(fault)));
         self.note(format!("harness: the server {described}"));
     }
 
@@ -464,10 +546,10 @@ impl ClientWorld {
 /// here too, so a feature cannot start a client with them.
 fn apply_patch(settings: &mut Settings, patch: &SettingsPatch) {
     if let Some(v) = patch.apply_all_but_pages(settings) {
-        match u32::try_from(v) {
-            Ok(n) if n >= 1 => settings.pages_per_sync = n,
-            _ => harness_fault(format!(
-                "a client cannot start with \"Periodically sync every # pages\" = {v}; \
+        match valid_pages_per_sync(v) {
+            Ok(n) => settings.pages_per_sync = n,
+            Err(reason) => harness_fault(format!(
+                "a client cannot start with \"Periodically sync every # pages\" = {v} ({reason}); \
                  change it with a When step to check that it is refused"
             )),
         }
@@ -505,11 +587,23 @@ impl ContractWorld for ClientWorld {
             .into_iter()
             .filter(|p| meta.has_tag(p))
             .collect();
-        if claimed.is_empty() || claimed.contains(&ctx.profile.as_str()) {
-            Applicability::Run
-        } else {
-            Applicability::Exclude
+        if !claimed.is_empty() && !claimed.contains(&ctx.profile.as_str()) {
+            return Applicability::Exclude;
         }
+        // `@needs-<capability>`: what the steps alone do not show. A tag
+        // naming no capability is caught in `prepare`.
+        for tag in &meta.tags {
+            let Some(name) = tag.strip_prefix(NEEDS_TAG) else {
+                continue;
+            };
+            match Capability::named(&name.replace('-', "_")) {
+                Some(c) if !ctx.capabilities.has(c) => {
+                    return Applicability::NotApplicable(not_applicable_reason(c))
+                }
+                _ => {}
+            }
+        }
+        Applicability::Run
     }
 
     fn prepare<'a>(
@@ -518,8 +612,20 @@ impl ContractWorld for ClientWorld {
         meta: &'a ScenarioMeta,
     ) -> LocalBoxFuture<'a, anyhow::Result<()>> {
         async move {
+            for tag in &meta.tags {
+                if let Some(name) = tag.strip_prefix(NEEDS_TAG) {
+                    if Capability::named(&name.replace('-', "_")).is_none() {
+                        anyhow::bail!(
+                            "@{tag} names no capability (known: {})",
+                            Capabilities::all().list().replace('_', "-")
+                        );
+                    }
+                }
+            }
+            self.capabilities = ctx.capabilities;
             self.meta = Some(meta.clone());
             self.target_args = ctx.target_args.clone();
+            self.profile = profile_named(&ctx.profile).unwrap_or_default();
             self.make_driver = Some(Arc::clone(&ctx.drivers));
             let mut config = ServerConfig::new(Dialect::BookLore);
             config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
@@ -552,6 +658,18 @@ impl ContractWorld for ClientWorld {
         .boxed_local()
     }
 
+    fn not_applicable(&self) -> Option<String> {
+        if self.unchecked.is_empty() {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .unchecked
+            .iter()
+            .map(|c| not_applicable_reason(*c))
+            .collect();
+        Some(reasons.join("; "))
+    }
+
     fn reproduce(&self) -> Option<String> {
         let meta = self.meta.as_ref()?;
         let tags = if meta.rules.is_empty() {
@@ -574,6 +692,14 @@ impl ContractWorld for ClientWorld {
         for line in self.event_lines() {
             out.push_str("\n    ");
             out.push_str(&line);
+        }
+        let decided = self.reference_decided();
+        if !decided.is_empty() {
+            out.push_str("\n  what the reference decided at the events of the last When block:");
+            for line in decided {
+                out.push_str("\n    ");
+                out.push_str(&line);
+            }
         }
         Some(out)
     }
@@ -628,6 +754,35 @@ impl ContractWorld for ClientWorld {
 }
 
 impl ClientWorld {
+    /// What the reference decided at each event of the current `When`
+    /// block, one line each, replayed with the same server state (`replay.rs`).
+    fn reference_decided(&self) -> Vec<String> {
+        let identity = self.identity();
+        let config = ClientConfig::new(
+            self.dialect(),
+            &identity.user,
+            &identity.password,
+            &identity.device,
+            &identity.device_id,
+            identity.clock_start,
+        );
+        // The settings the client was started with (see `ensure_started`).
+        let started_with = self.capabilities.settings_as_run(&self.settings);
+        let decided = replay::decisions(
+            config,
+            &started_with,
+            self.profile,
+            &self.events,
+            &self.script,
+        );
+        let start = self.mark_events.min(self.events.len());
+        self.events[start..]
+            .iter()
+            .zip(&decided[start..])
+            .map(|(event, d)| format!("{} → {}", event_name(event), replay::describe(d)))
+            .collect()
+    }
+
     /// Virtual seconds elapsed when event `index` was sent.
     fn elapsed_at(&self, index: usize) -> u64 {
         self.events

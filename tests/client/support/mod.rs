@@ -6,8 +6,8 @@ pub mod lua;
 
 use kosync_contract::model::sim::{Exchange, SimServer};
 use kosync_contract::model::{
-    Client, ClientConfig, ConflictStrategy, Effect, Event, Mutant, Position, Profile, QueueCounts,
-    Settings, SettingsPatch,
+    model_client, Client, ClientConfig, ClientModel, ConflictStrategy, Effect, Event, Mutant,
+    Position, Profile, QueueCounts, Settings, SettingsPatch,
 };
 use kosync_contract::protocol::Dialect;
 
@@ -36,12 +36,20 @@ pub fn enabled() -> Settings {
     }
 }
 
-pub fn client(settings: Settings, mutant: Option<Mutant>) -> Client {
-    let client = Client::new(config(), settings, Profile::BookLorePlugin);
-    match mutant {
-        Some(m) => client.with_mutant(m),
-        None => client,
-    }
+/// The reference client, for tests that read its state.
+pub fn reference(settings: Settings) -> Client {
+    Client::new(config(), settings, Profile::BookLorePlugin)
+}
+
+/// The reference client, or a mutant of it.
+pub fn client(settings: Settings, mutant: Option<Mutant>) -> Box<dyn ClientModel> {
+    model_client(
+        config(),
+        settings,
+        Profile::BookLorePlugin,
+        mutant,
+        PASSWORD,
+    )
 }
 
 pub fn server() -> SimServer {

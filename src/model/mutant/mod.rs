@@ -1,18 +1,26 @@
-//! Deliberately broken variants of the reference model, for detection tests.
+//! Deliberately broken variants of the reference model, for detection tests
+//! (compiled with the `mutants` cargo feature only; `cargo test` turns it on).
 //!
-//! Each [`Mutant`] breaks one client rule at the one place in
-//! [`Client`](super::Client) where that rule lives (search for its name in
-//! `client.rs`). The features and properties must each be shown to catch
-//! them: a check that passes against a broken model checks nothing. This is
-//! test machinery, not behaviour, so it is hidden from the docs.
+//! Each [`Mutant`] breaks one client rule. The reference [`Client`](super::Client) knows
+//! nothing of them: a mutant either changes one answer of the client's
+//! [`Policy`] (where clients genuinely differ: queue order, what a failed
+//! upload does…), or wraps the reference client in a [`Mutated`]
+//! (`wrapper.rs`) that changes what goes in (settings, events, answers) or comes out (requests,
+//! prompts, counts). The features and properties must each be shown to catch
+//! them: a check that passes against a broken model checks nothing.
 
-use serde::{Deserialize, Serialize};
+mod wrapper;
+
+pub use wrapper::Mutated;
+
+use super::profile::{EarlyPageUpload, FailedUpload, NotFoundPolicy, Policy, QueueOrder};
+use super::{ClientConfig, ClientModel, Profile, Settings};
 
 macro_rules! mutants {
     ($( $(#[$doc:meta])* $name:ident => $rule:literal, )*) => {
         /// A single broken rule; see the module doc.
         #[doc(hidden)]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum Mutant {
             $( $(#[$doc])* $name, )*
         }
@@ -51,8 +59,7 @@ mutants! {
     TimestampInMilliseconds => "C-WIRE-5",
     /// Sends the document hash in uppercase.
     DocumentUppercase => "C-WIRE-3",
-    /// Sends the plain password as `x-auth-key` (applied by the driver, which
-    /// alone knows the password).
+    /// Sends the plain password as `x-auth-key`.
     PlainPasswordSent => "C-WIRE-4",
     /// Sends no `x-auth-key` header.
     MissingAuthKey => "C-WIRE-4",
@@ -161,5 +168,42 @@ impl std::str::FromStr for Mutant {
             .copied()
             .find(|m| m.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| format!("unknown mutant {s:?}"))
+    }
+}
+
+impl Mutant {
+    /// `profile`'s policy with this mutant's answer, for the mutants that
+    /// are a changed answer; the policy unchanged for the others.
+    pub fn policy(self, profile: Profile) -> Policy {
+        let mut policy = profile.policy();
+        match self {
+            Mutant::NoOpenSnapshot => policy.open_snapshot = false,
+            Mutant::NoCloseSnapshot => policy.close_snapshot = false,
+            Mutant::UploadBeforePull => policy.pull_first = false,
+            Mutant::OlderSnapshotAfterNewer => policy.queue_order = QueueOrder::NewestFirst,
+            Mutant::DropsFailedUpload => policy.failed_upload = FailedUpload::Dropped,
+            Mutant::DropsUnansweredUpload => {
+                policy.failed_upload = FailedUpload::DroppedIfUnanswered
+            }
+            Mutant::DebounceDelays => policy.early_page_upload = EarlyPageUpload::Delayed,
+            Mutant::NoDebounce => policy.debounce_seconds = 0,
+            Mutant::NoticeOn404 => policy.not_found = NotFoundPolicy::ShowError,
+            Mutant::PushOmitsTimestamp => policy.push_timestamp = false,
+            _ => {}
+        }
+        policy
+    }
+
+    /// A client of `profile` with this rule broken. `password` is the plain
+    /// password (only [`Mutant::PlainPasswordSent`] uses it: the model itself
+    /// never holds it).
+    pub fn client(
+        self,
+        config: ClientConfig,
+        settings: Settings,
+        profile: Profile,
+        password: &str,
+    ) -> Box<dyn ClientModel> {
+        Box::new(Mutated::new(self, config, settings, profile, password))
     }
 }

@@ -1,0 +1,143 @@
+//! Random reader lives: the proptest strategies that generate a [`Case`].
+//!
+//! Weights favour what finds defects: page turns and opening books are
+//! common, settings changes and server failures rare; Wi-Fi usually comes up
+//! first so most cases talk to the server.
+
+use proptest::prelude::*;
+
+use super::{documents, Case, ServerFailure, Step};
+use crate::model::{ConflictStrategy, Event, Position, Settings, SettingsPatch};
+
+fn position() -> impl Strategy<Value = Position> {
+    (prop::sample::select(vec![100u32, 200, 400]), 0u32..=400)
+        .prop_map(|(pages, page)| Position::at_page(page % (pages + 1), pages))
+}
+
+fn strategy() -> impl Strategy<Value = ConflictStrategy> {
+    prop_oneof![
+        Just(ConflictStrategy::Silently),
+        Just(ConflictStrategy::Prompt),
+        Just(ConflictStrategy::Disable),
+    ]
+}
+
+fn settings() -> impl Strategy<Value = Settings> {
+    (
+        prop::bool::weighted(0.9),
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.8),
+        strategy(),
+        strategy(),
+        prop::bool::weighted(0.8),
+        prop_oneof![3 => 1u32..=4, 1 => Just(crate::model::DEFAULT_PAGES_PER_SYNC)],
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(
+                enabled,
+                pull_on_open,
+                pull_on_resume,
+                newer_strategy,
+                older_strategy,
+                periodic_updates,
+                pages_per_sync,
+                set_read_on_rating,
+                manual_only,
+            )| Settings {
+                enabled,
+                pull_on_open,
+                pull_on_resume,
+                newer_strategy,
+                older_strategy,
+                periodic_updates,
+                pages_per_sync,
+                set_read_on_rating,
+                manual_only,
+            },
+        )
+}
+
+fn patch() -> impl Strategy<Value = SettingsPatch> {
+    prop_oneof![
+        one_setting(any::<bool>(), |p, v| p.enabled = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.pull_on_open = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.pull_on_resume = Some(v)),
+        one_setting(strategy(), |p, v| p.newer_strategy = Some(v)),
+        one_setting(strategy(), |p, v| p.older_strategy = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.periodic_updates = Some(v)),
+        one_setting(-1i64..=4, |p, v| p.pages_per_sync = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.set_read_on_rating = Some(v)),
+        one_setting(any::<bool>(), |p, v| p.manual_only = Some(v)),
+    ]
+}
+
+/// A patch that changes one setting to a value of `values`.
+fn one_setting<T: std::fmt::Debug>(
+    values: impl Strategy<Value = T>,
+    set: fn(&mut SettingsPatch, T),
+) -> impl Strategy<Value = SettingsPatch> {
+    values.prop_map(move |v| {
+        let mut patch = SettingsPatch::default();
+        set(&mut patch, v);
+        patch
+    })
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    let [a, b] = documents();
+    prop_oneof![
+        3 => (prop::sample::select(vec![a, b]), position())
+            .prop_map(|(document, position)| Event::BookOpened { document, position }),
+        8 => position().prop_map(|position| Event::PageTurned { position }),
+        2 => Just(Event::BookClosed),
+        1 => Just(Event::Suspend),
+        2 => Just(Event::Resume),
+        2 => Just(Event::WifiConnected),
+        1 => Just(Event::WifiLost),
+        1 => (1u8..=5).prop_map(|stars| Event::RatingSubmitted { stars }),
+        2 => Just(Event::SyncPendingNow),
+        2 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),
+        3 => prop::sample::select(vec![1u64, 5, 10, 24, 25, 26, 60])
+            .prop_map(|seconds| Event::TimePassed { seconds }),
+        2 => patch().prop_map(|patch| Event::SettingsChanged { patch }),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let [a, b] = documents();
+    prop_oneof![
+        20 => event().prop_map(|event| Step::Reader { event }),
+        2 => (prop::sample::select(vec![a, b]), position())
+            .prop_map(|(document, position)| Step::RemoteProgress { document, position }),
+        1 => prop_oneof![
+            Just(ServerFailure::Status(500)),
+            Just(ServerFailure::Status(503)),
+            Just(ServerFailure::Status(403)),
+            Just(ServerFailure::Dropped),
+            Just(ServerFailure::Garbage),
+        ]
+        .prop_map(|failure| Step::ServerFails { failure }),
+    ]
+}
+
+/// Random cases: start settings, usually Wi-Fi coming up first, then up to `max_steps` steps.
+pub fn case_strategy(max_steps: usize) -> impl Strategy<Value = Case> {
+    (
+        settings(),
+        prop::bool::weighted(0.85),
+        prop::collection::vec(step(), 1..=max_steps.max(1)),
+    )
+        .prop_map(|(settings, wifi_first, mut steps)| {
+            if wifi_first {
+                steps.insert(
+                    0,
+                    Step::Reader {
+                        event: Event::WifiConnected,
+                    },
+                );
+            }
+            Case { settings, steps }
+        })
+}
