@@ -19,6 +19,7 @@ fn against(url: &str, dialect: Dialect, timeout_ms: u64) -> VerifyServer {
         dialect,
         user: Some(Credentials::with_password("alice", "alice-password")),
         second: None,
+        disabled: None,
         documents: vec![BOOK.to_string()],
         tags: None,
         cases: 0,

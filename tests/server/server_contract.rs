@@ -100,6 +100,7 @@ async fn url_run(
         Credentials::with_password("reader", "reader-pw"),
     );
     run.second = second.then(|| Credentials::with_password("partner", "partner-pw"));
+    run.disabled = Some(Credentials::with_password("offline", "offline-pw"));
     run.documents = LIBRARY.iter().map(|d| d.to_string()).collect();
     run.cases = 8;
     run.seed = Some(3);
@@ -110,9 +111,12 @@ async fn url_run(
 
 fn url_config(dialect: Dialect) -> ServerConfig {
     let mut config = ServerConfig::new(dialect);
+    let mut offline = UserSpec::with_password("offline", "offline-pw");
+    offline.sync_enabled = false;
     config.users = vec![
         UserSpec::with_password("reader", "reader-pw"),
         UserSpec::with_password("partner", "partner-pw"),
+        offline,
     ];
     config.books = BookPolicy::Known(LIBRARY.iter().map(|d| d.to_string()).collect());
     config
@@ -165,21 +169,38 @@ async fn a_correct_server_reached_by_url_passes_with_reasons_for_every_skip() {
         "{:?}",
         kosync.notes
     );
-    // A plain BookLore URL has no user whose sync is disabled: S-OFF-1, a
-    // MUST rule, cannot be checked, so the run is not called conformant.
     let booklore = run_against_url(Dialect::BookLore, true).await;
-    assert_eq!(booklore.exit_code(), 3, "{}", booklore.render_text());
-    assert!(!booklore.conformant);
-    let unchecked: Vec<&str> = booklore.unchecked.iter().map(|u| u.rule.as_str()).collect();
-    assert_eq!(unchecked, vec!["S-OFF-1"], "{}", booklore.render_text());
-    // Every other MUST rule of the dialect was checked against a library book:
-    // S-PULL-2 included.
+    assert_eq!(booklore.exit_code(), 0, "{}", booklore.render_text());
+    assert!(booklore.conformant);
+    // Every MUST rule of the dialect was checked, S-PULL-2 against a library book.
     let pull_2 = booklore
         .results
         .iter()
         .find(|r| r.rules.iter().any(|id| id == "S-PULL-2"))
         .expect("an S-PULL-2 scenario");
     assert_eq!(pull_2.status, Status::Passed, "{}", booklore.render_text());
+}
+
+/// Without a user whose sync is disabled, S-OFF-1 (a MUST rule) cannot be
+/// checked against a BookLore URL: the run is not called conformant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_disabled_user_s_off_1_is_not_checked() {
+    let running = server::start(url_config(Dialect::BookLore))
+        .await
+        .expect("server");
+    let mut run = VerifyServer::url(
+        &running.base_url(),
+        Dialect::BookLore,
+        Credentials::with_password("reader", "reader-pw"),
+    );
+    run.second = Some(Credentials::with_password("partner", "partner-pw"));
+    run.documents = LIBRARY.iter().map(|d| d.to_string()).collect();
+    let report = verify_server(&run).await.expect("report");
+    running.shutdown().await;
+    assert_eq!(report.exit_code(), 3, "{}", report.render_text());
+    let unchecked: Vec<&str> = report.unchecked.iter().map(|u| u.rule.as_str()).collect();
+    assert_eq!(unchecked, vec!["S-OFF-1"], "{}", report.render_text());
+    assert!(report.unchecked[0].reasons[0].contains("--disabled-user"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,6 +372,7 @@ async fn wrong_credentials_and_an_unknown_document_are_explained_once() {
         dialect: Dialect::BookLore,
         user: Some(Credentials::with_password("reader", password)),
         second: None,
+        disabled: None,
         documents: vec![document.to_string()],
         tags: None,
         cases: 0,

@@ -82,6 +82,22 @@ pub struct VerifyServerArgs {
     /// The second user's key instead of the password.
     #[arg(long, value_name = "K2", requires = "second_user")]
     pub second_key: Option<String>,
+    /// A user whose KOReader sync is switched off (in BookLore, a user with
+    /// KOReader sync disabled), for S-OFF-1; without one that rule is not
+    /// checked against a URL.
+    #[arg(long, value_name = "U3", requires = "base_url")]
+    pub disabled_user: Option<String>,
+    /// That user's password (only its MD5 is sent).
+    #[arg(
+        long,
+        value_name = "P3",
+        requires = "disabled_user",
+        conflicts_with = "disabled_key"
+    )]
+    pub disabled_password: Option<String>,
+    /// That user's key instead of the password.
+    #[arg(long, value_name = "K3", requires = "disabled_user")]
+    pub disabled_key: Option<String>,
     /// Which server's rules to hold the target to.
     #[arg(long, value_name = "booklore|kosync", default_value = "booklore")]
     pub dialect: Dialect,
@@ -119,6 +135,8 @@ pub struct VerifyServer {
     pub dialect: Dialect,
     pub user: Option<Credentials>,
     pub second: Option<Credentials>,
+    /// A user whose sync is switched off (`--disabled-user`).
+    pub disabled: Option<Credentials>,
     /// Library books (`--document`, in order).
     pub documents: Vec<String>,
     pub tags: Option<String>,
@@ -138,6 +156,7 @@ impl VerifyServer {
             dialect,
             user: None,
             second: None,
+            disabled: None,
             documents: Vec::new(),
             tags: None,
             cases: 0,
@@ -191,6 +210,12 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         &args.second_key,
         "--second-user",
     )?;
+    let disabled = credentials(
+        &args.disabled_user,
+        &args.disabled_password,
+        &args.disabled_key,
+        "--disabled-user",
+    )?;
     for (i, doc) in args.documents.iter().enumerate() {
         if !protocol::is_document_hash(doc) {
             return Err(format!(
@@ -234,6 +259,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
         dialect: args.dialect,
         user,
         second,
+        disabled,
         documents: args.documents.clone(),
         tags: args.common.tags.clone(),
         cases: args.cases,
@@ -285,13 +311,15 @@ fn target_of(run: &VerifyServer) -> Result<ServerTarget, CannotVerify> {
                 .clone()
                 .ok_or_else(|| CannotVerify("--base-url needs --user".to_string()))?;
             let client = SyncClient::new(url, run.dialect, run.timeout).map_err(cannot)?;
-            Ok(ServerTarget::new(
+            let mut target = ServerTarget::new(
                 run.kind.clone(),
                 client,
                 user,
                 run.second.clone(),
                 run.documents.clone(),
-            ))
+            );
+            target.disabled = run.disabled.clone();
+            Ok(target)
         }
     }
 }

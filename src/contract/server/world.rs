@@ -11,7 +11,7 @@
 //!
 //! Users in the features are roles: `alice` is the first user (`--user`),
 //! `bob` the second (`--second-user`), `carol` a user whose KOReader sync is
-//! disabled (built-in server only). Books are labels (`"A"`) mapped to
+//! disabled (`--disabled-user`; the built-in server has one). Books are labels (`"A"`) mapped to
 //! document ids per scenario:
 //!
 //! - the built-in server gets a fresh random id per book, added to its library;
@@ -61,6 +61,9 @@ pub struct ServerTarget {
     pub dialect: Dialect,
     pub user: Credentials,
     pub second: Option<Credentials>,
+    /// A user whose KOReader sync is switched off (`carol`): the built-in
+    /// server's, or `--disabled-user` against a URL.
+    pub disabled: Option<Credentials>,
     /// Hashes the server knows as books (`--document`, in order).
     pub documents: Vec<String>,
     /// The run's client: one connection pool and one hang guard for every
@@ -101,6 +104,7 @@ impl ServerTarget {
             dialect: client.dialect(),
             user,
             second,
+            disabled: None,
             documents,
             client,
             written: Mutex::new(BTreeSet::new()),
@@ -117,7 +121,7 @@ impl ServerTarget {
     ) -> Result<Self, crate::sync_client::BuildError> {
         // Each scenario points the client at its own server.
         let client = SyncClient::new("http://127.0.0.1", dialect, timeout)?;
-        Ok(ServerTarget::new(
+        let mut target = ServerTarget::new(
             TargetKind::BuiltIn { defect },
             client,
             Credentials::with_password(BUILT_IN_USERS[0].0, BUILT_IN_USERS[0].1),
@@ -126,7 +130,12 @@ impl ServerTarget {
                 BUILT_IN_USERS[1].1,
             )),
             Vec::new(),
-        ))
+        );
+        target.disabled = Some(Credentials::with_password(
+            BUILT_IN_DISABLED_USER.0,
+            BUILT_IN_DISABLED_USER.1,
+        ));
+        Ok(target)
     }
 
     /// What the report calls this target.
@@ -198,6 +207,9 @@ impl ServerTarget {
         }
     }
 }
+
+const NEEDS_DISABLED_USER: &str =
+    "needs a user whose KOReader sync is disabled: pass --disabled-user with --disabled-password or --disabled-key";
 
 /// The tags that say which dialect a scenario is for.
 pub const DIALECT_TAGS: [&str; 2] = ["booklore", "kosync"];
@@ -303,13 +315,10 @@ impl ServerWorld {
                 Some(c) => c.clone(),
                 None => skip("needs a second user: pass --second-user with --second-password or --second-key"),
             },
-            "carol" => {
-                if target.is_built_in() {
-                    Credentials::with_password(BUILT_IN_DISABLED_USER.0, BUILT_IN_DISABLED_USER.1)
-                } else {
-                    skip("needs a user whose KOReader sync is disabled; only the built-in server has one")
-                }
-            }
+            "carol" => match &target.disabled {
+                Some(c) => c.clone(),
+                None => skip(NEEDS_DISABLED_USER),
+            },
             other => harness_fault(format!(
                 "the step names user {other:?}; the features know alice, bob and carol"
             )),
@@ -624,11 +633,8 @@ impl ContractWorld for ServerWorld {
                     .into(),
             );
         }
-        if meta.has_tag("needs-disabled-user") {
-            return Applicability::Skip(
-                "needs a user whose KOReader sync is disabled; only the built-in server has one"
-                    .into(),
-            );
+        if meta.has_tag("needs-disabled-user") && target.disabled.is_none() {
+            return Applicability::Skip(NEEDS_DISABLED_USER.into());
         }
         if meta.has_tag("registration-disabled") {
             return Applicability::Skip(
