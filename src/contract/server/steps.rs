@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::world::{has_progress, AcceptOverride, ServerWorld, Signing, BUILT_IN_DISABLED_USER};
 use crate::contract::runner::{fail, harness_fault, skip};
-use crate::protocol::{CreateUser, Dialect, ProgressPush};
+use crate::protocol::{same_percentage, CreateUser, Dialect, ProgressPush};
 use crate::server::UserSpec;
 use crate::sync_client::Credentials;
 
@@ -75,11 +75,19 @@ impl ServerWorld {
         let Some(body) = ex.json().filter(|_| ex.status == Some(200)) else {
             fail(expected, ex.answer());
         };
+        // Wire equality (`protocol::same_percentage`), or a relative
+        // tolerance for the precision rule.
         let pct_ok = body
             .get("percentage")
             .filter(|v| v.is_number())
             .and_then(Value::as_f64)
-            .is_some_and(|got| (got - percentage).abs() <= within * percentage.abs());
+            .is_some_and(|got| {
+                if within == 0.0 {
+                    same_percentage(got, percentage)
+                } else {
+                    (got - percentage).abs() <= within * percentage.abs()
+                }
+            });
         let progress_ok =
             progress.is_none_or(|p| body.get("progress").and_then(Value::as_str) == Some(p));
         if !pct_ok || !progress_ok {
@@ -584,7 +592,7 @@ async fn reads_one_of(w: &mut ServerWorld, who: String, label: String) {
         .and_then(Value::as_f64);
     let text = |key: &str| body.get(key).and_then(Value::as_str);
     let whole = w.concurrent.iter().any(|push| {
-        percentage == Some(push.percentage)
+        percentage.is_some_and(|p| same_percentage(p, push.percentage))
             && text("progress") == Some(push.progress.as_str())
             && (w.dialect == Dialect::BookLore
                 || (text("device") == Some(push.device.as_str())
