@@ -120,13 +120,14 @@ impl Defective {
             (Defect::RegistrationAllowed | Defect::KosyncTakenNameAllowed, Route::Create) => {
                 register_replacing(shared, rules, request).await
             }
-            // The reference's push, reading the body without Lua's tonumber.
-            (Defect::KosyncNumericTextRefused, Route::Push) => {
-                let strict = Rules {
-                    reads_like_lua: false,
-                    ..rules
-                };
-                sync::decide(shared, strict, route, request).await
+            // The reference's push, refusing a percentage sent as text
+            // instead of reading it with Lua's tonumber.
+            (Defect::KosyncNumericTextRefused, Route::Push)
+                if percentage_is_text(&request.body) =>
+            {
+                sync::signed_in(shared, request, rules)
+                    .map_err(Refusal::from)
+                    .and_then(|_| Err(BodyProblem::PercentageNotANumber.into()))
             }
             _ => sync::decide(shared, rules, route, request).await,
         };
@@ -273,6 +274,13 @@ impl Defective {
         }
         reply
     }
+}
+
+/// KosyncNumericTextRefused: the body's `percentage` is a JSON string.
+fn percentage_is_text(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|b| b.get("percentage").is_some_and(Value::is_string))
 }
 
 /// TextNodeProgressRefused: a push that passes the reference's gate but whose
