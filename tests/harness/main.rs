@@ -14,3 +14,4 @@ mod gate_checks;
 mod hash_cli;
 mod hash_features;
 mod ignored;
+mod layering;
