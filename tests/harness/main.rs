@@ -14,3 +14,5 @@ mod gate_checks;
 mod hash_cli;
 mod hash_features;
 mod ignored;
+mod install;
+mod misspelt;
