@@ -7,6 +7,7 @@
 //! to the fake server, whose journal is the record of what it sent, so HTTP
 //! requests never appear in an [`Observation`].
 
+pub mod capability;
 pub mod model_driver;
 pub mod protocol;
 pub mod stdio;
@@ -16,6 +17,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
+
+pub use capability::{Capabilities, Capability};
 
 use crate::model::{Decision, Effect, Event, QueueCounts, Settings};
 
@@ -80,14 +83,16 @@ pub type DriverFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DriverError
 
 /// A client the harness can drive, one scenario (or one property case) at a time.
 pub trait ClientDriver: Send {
-    /// Begin a fresh client session: empty queue, these settings, this identity.
+    /// Begin a fresh client session: empty queue, these settings, this
+    /// identity. Returns what the client declares it can do.
     fn start<'a>(
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()>;
+    ) -> DriverFuture<'a, Capabilities>;
     /// Deliver one event and wait until the client has finished what it caused.
-    /// Must not be given [`Event::HttpCompleted`]: the client does its own HTTP.
+    /// Must not be given [`Event::HttpCompleted`] (the client does its own
+    /// HTTP) nor an event whose [`Capability`] the client did not declare.
     fn send<'a>(&'a mut self, event: &'a Event) -> DriverFuture<'a, Observation>;
     /// End the session and release its resources.
     fn stop(&mut self) -> DriverFuture<'_, ()>;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
+use super::{Capabilities, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
 use crate::model::{
     model_client, ClientConfig, ClientModel, Decision, Effect, Event, HttpOutcome, HttpRequest,
     Mutant, Profile, Settings,
@@ -32,6 +32,8 @@ pub struct ModelDriver {
     profile: Profile,
     dialect: Dialect,
     mutant: Option<Mutant>,
+    /// What it declares, when not its profile's (tests of applicability).
+    declares: Option<Capabilities>,
     http: Option<reqwest::Client>,
     session: Option<Session>,
 }
@@ -56,6 +58,7 @@ impl ModelDriver {
             profile,
             dialect,
             mutant: None,
+            declares: None,
             http: None,
             session: None,
         }
@@ -65,6 +68,14 @@ impl ModelDriver {
     #[doc(hidden)]
     pub fn with_mutant(mut self, mutant: Mutant) -> ModelDriver {
         self.mutant = Some(mutant);
+        self
+    }
+
+    /// The same driver declaring only `capabilities`, as a client without the
+    /// rest would: the harness then never uses the rest (tests of applicability).
+    #[doc(hidden)]
+    pub fn declaring(mut self, capabilities: Capabilities) -> ModelDriver {
+        self.declares = Some(capabilities);
         self
     }
 
@@ -199,7 +210,7 @@ impl ClientDriver for ModelDriver {
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()> {
+    ) -> DriverFuture<'a, Capabilities> {
         Box::pin(async move {
             let config = ClientConfig {
                 dialect: self.dialect,
@@ -221,7 +232,9 @@ impl ClientDriver for ModelDriver {
                 base_url: identity.base_url.clone(),
                 decisions: Vec::new(),
             });
-            Ok(())
+            Ok(self
+                .declares
+                .unwrap_or_else(|| Capabilities::of_profile(self.profile)))
         })
     }
 

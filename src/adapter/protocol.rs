@@ -7,14 +7,30 @@
 //! `time_passed` is called `advance` and `http_completed` does not exist (the
 //! client does its own HTTP). This module only defines and converts messages;
 //! the process handling lives in `subprocess` and `stdio`.
+//!
+//! # Versions
+//!
+//! `init` offers every version the harness speaks (`versions`, newest last)
+//! and keeps `protocol: 1` for protocol-1 adapters, which check that field;
+//! the adapter picks one and names it in `ready.protocol`. Protocol 2 adds
+//! the declaration of [`Capabilities`] in `ready`, the events `wifi_lost`,
+//! `wifi_off`, `push_now`, `pull_now` and `sign_in`, the effect
+//! `wifi_on_requested`, and lets `observed` leave out counts the client does
+//! not keep. Under protocol 1 both `wifi_lost` and `wifi_off` travel as
+//! `wifi_disconnected`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::capability::Capabilities;
 use crate::adapter::{ClientIdentity, Observation};
 use crate::model::{Effect, Event, Position, QueueCounts, Settings, SettingsPatch};
 
-/// The protocol version this harness speaks; `init` carries it and `ready` echoes it.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The newest protocol version this harness speaks.
+pub const PROTOCOL_VERSION: u32 = 2;
+/// Every version this harness speaks, oldest first; `init` offers them all.
+pub const PROTOCOL_VERSIONS: &[u32] = &[1, 2];
+/// What `init.protocol` always says: protocol-1 adapters check it is 1.
+pub const INIT_PROTOCOL_FIELD: u32 = 1;
 
 /// Longest line either side may write, in bytes. Longer lines are a protocol error
 /// (a runaway adapter must not exhaust the harness's memory).
@@ -36,7 +52,11 @@ pub struct Request {
 pub enum RequestBody {
     /// Start the client: who it is, where its server is, its settings.
     Init {
+        /// Always 1, for protocol-1 adapters that check it.
         protocol: u32,
+        /// Every version the harness speaks (absent from a protocol-1 harness).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<u32>,
         identity: ClientIdentity,
         settings: Settings,
     },
@@ -173,6 +193,10 @@ pub enum ReplyBody {
         /// Free text naming the client and its version, for reports.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client: Option<String>,
+        /// Protocol 2: what the client can do. Required there; protocol 1
+        /// has no such field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capabilities: Option<Capabilities>,
     },
     /// Answer to an event: what a user could see once the client finished
     /// everything the event caused.
@@ -181,8 +205,11 @@ pub enum ReplyBody {
         /// `notice_shown`, `settings_rejected`. Never `http` or `queue_changed`.
         #[serde(default)]
         effects: Vec<Effect>,
-        /// Pending and synced progress counts after the event.
-        queue: QueueCounts,
+        /// Pending and synced progress counts after the event. Required in
+        /// protocol 1; in protocol 2 only when the client declares
+        /// `pending_count` or `synced_count` (a count it does not keep may be left out).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        queue: Option<QueueCounts>,
         /// The queue summary the client would display (`4P`), if it has one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         summary: Option<String>,
@@ -190,7 +217,7 @@ pub enum ReplyBody {
     /// Answer to `shutdown`; the adapter exits after writing it.
     Bye,
     /// The adapter could not handle the request (unknown type, bad field…).
-    /// The harness stops with exit 2 and shows `message`.
+    /// The scenario ends as a harness error (exit 2) showing `message`.
     Error { message: String },
 }
 
@@ -199,7 +226,7 @@ impl ReplyBody {
     pub fn observed(observation: &Observation) -> ReplyBody {
         ReplyBody::Observed {
             effects: observation.effects.clone(),
-            queue: observation.queue,
+            queue: Some(observation.queue),
             summary: observation.summary.clone(),
         }
     }
@@ -376,10 +403,10 @@ mod tests {
             } => {
                 assert_eq!(
                     queue,
-                    QueueCounts {
+                    Some(QueueCounts {
                         pending: 1,
                         synced: 0
-                    }
+                    })
                 );
                 assert_eq!(summary.as_deref(), Some("1P"));
                 assert!(matches!(

@@ -12,10 +12,11 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWr
 
 use crate::adapter::model_driver::ModelDriver;
 use crate::adapter::protocol::{
-    encode_line, Reply, ReplyBody, Request, RequestBody, MAX_LINE_BYTES, PROTOCOL_VERSION,
+    encode_line, Reply, ReplyBody, Request, RequestBody, MAX_LINE_BYTES, PROTOCOL_VERSIONS,
 };
 use crate::adapter::{ClientDriver, DriverError};
-use crate::model::Mutant;
+use crate::model::{Mutant, Profile};
+use crate::protocol::Dialect;
 
 /// `kosync-contract adapter`: serve the reference model on stdin/stdout.
 #[derive(Debug, clap::Args)]
@@ -24,6 +25,23 @@ pub struct AdapterArgs {
     /// see the harness catch it over the subprocess path.
     #[arg(long, hide = true)]
     pub mutant: Option<Mutant>,
+    /// The client profile the model plays (and whose capabilities it declares).
+    #[arg(long, default_value = "booklore-plugin", value_parser = parse_profile)]
+    pub profile: Profile,
+}
+
+fn parse_profile(name: &str) -> Result<Profile, String> {
+    Profile::ALL
+        .iter()
+        .copied()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "unknown profile {name:?}: expected one of {}",
+                known.join(", ")
+            )
+        })
 }
 
 /// Run the command; exit 0 after `shutdown` or end of input, 2 on I/O failure.
@@ -38,7 +56,7 @@ pub fn run(args: AdapterArgs) -> Outcome {
             return Outcome::HarnessError;
         }
     };
-    let mut driver = ModelDriver::new();
+    let mut driver = ModelDriver::for_profile(args.profile, Dialect::BookLore);
     if let Some(mutant) = args.mutant {
         driver = driver.with_mutant(mutant);
     }
@@ -113,31 +131,27 @@ where
         let reply = match request.body {
             RequestBody::Init {
                 protocol,
+                versions,
                 identity,
                 settings,
-            } => {
-                if protocol != PROTOCOL_VERSION {
-                    ReplyBody::Error {
-                        message: format!(
-                            "this adapter speaks protocol {PROTOCOL_VERSION}, not {protocol}"
-                        ),
-                    }
-                } else {
-                    match driver.start(&identity, &settings).await {
-                        Ok(()) => {
-                            started = true;
-                            ReplyBody::Ready {
-                                protocol: PROTOCOL_VERSION,
-                                client: Some(format!(
-                                    "kosync-contract reference model {}",
-                                    env!("CARGO_PKG_VERSION")
-                                )),
-                            }
+            } => match pick_version(protocol, &versions) {
+                Err(message) => ReplyBody::Error { message },
+                Ok(version) => match driver.start(&identity, &settings).await {
+                    Ok(capabilities) => {
+                        started = true;
+                        ReplyBody::Ready {
+                            protocol: version,
+                            client: Some(format!(
+                                "kosync-contract reference model {}",
+                                env!("CARGO_PKG_VERSION")
+                            )),
+                            // Protocol 1 has no declaration.
+                            capabilities: (version >= 2).then_some(capabilities),
                         }
-                        Err(err) => error_reply(err),
                     }
-                }
-            }
+                    Err(err) => error_reply(err),
+                },
+            },
             RequestBody::Shutdown => {
                 if started {
                     let _ = driver.stop().await;
@@ -160,6 +174,26 @@ where
         };
         write(&mut output, id, reply).await?;
     }
+}
+
+/// The newest version both sides speak: `versions` is what the harness
+/// offers (a protocol-1 harness sends none, only `protocol: 1`).
+fn pick_version(protocol: u32, versions: &[u32]) -> Result<u32, String> {
+    let offered: Vec<u32> = if versions.is_empty() {
+        vec![protocol]
+    } else {
+        versions.to_vec()
+    };
+    PROTOCOL_VERSIONS
+        .iter()
+        .rev()
+        .copied()
+        .find(|v| offered.contains(v))
+        .ok_or_else(|| {
+            format!(
+                "this adapter speaks protocol {PROTOCOL_VERSIONS:?}, the harness offers {offered:?}"
+            )
+        })
 }
 
 fn error_reply(err: DriverError) -> ReplyBody {
@@ -185,7 +219,7 @@ async fn write<W: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapter::{ClientIdentity, DriverFuture, Observation};
+    use crate::adapter::{Capabilities, Capability, ClientIdentity, DriverFuture, Observation};
     use crate::model::{Effect, Event, NoticeLevel, QueueCounts, Settings};
     use tokio::io::BufReader;
 
@@ -197,8 +231,12 @@ mod tests {
     }
 
     impl ClientDriver for Counting {
-        fn start<'a>(&'a mut self, _: &'a ClientIdentity, _: &'a Settings) -> DriverFuture<'a, ()> {
-            Box::pin(async { Ok(()) })
+        fn start<'a>(
+            &'a mut self,
+            _: &'a ClientIdentity,
+            _: &'a Settings,
+        ) -> DriverFuture<'a, Capabilities> {
+            Box::pin(async { Ok(Capabilities::of(&[Capability::Rating])) })
         }
         fn send<'a>(&'a mut self, event: &'a Event) -> DriverFuture<'a, Observation> {
             self.events += 1;
@@ -269,6 +307,23 @@ mod tests {
             .unwrap()
             .contains("TimePassed"));
         assert!(driver.stopped);
+    }
+
+    #[tokio::test]
+    async fn a_harness_offering_protocol_2_gets_it_with_the_capabilities() {
+        let v2 = INIT.replace(r#""protocol":1,"#, r#""protocol":1,"versions":[1,2],"#);
+        let (replies, _) = exchange(&format!("{v2}\n")).await;
+        assert_eq!(replies[0]["type"], "ready");
+        assert_eq!(replies[0]["protocol"], 2);
+        assert_eq!(replies[0]["capabilities"], serde_json::json!(["rating"]));
+        // A protocol-1 harness (no `versions`) gets protocol 1 and no declaration.
+        let (replies, _) = exchange(&format!("{INIT}\n")).await;
+        assert_eq!(replies[0]["protocol"], 1);
+        assert!(replies[0].get("capabilities").is_none());
+        // A harness offering only versions this adapter lacks is refused.
+        let v9 = INIT.replace(r#""protocol":1,"#, r#""protocol":1,"versions":[9],"#);
+        let (replies, _) = exchange(&format!("{v9}\n")).await;
+        assert_eq!(replies[0]["type"], "error");
     }
 
     #[tokio::test]

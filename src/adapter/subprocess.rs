@@ -7,6 +7,15 @@
 //! per-message timeout — ends in [`DriverError::Adapter`] quoting the last
 //! lines of its stderr; the driver never hangs and never panics on its output.
 //!
+//! Start-up (spawn until `ready`) has its own, longer allowance than the other
+//! messages ([`Timeouts`]): an interpreter loading its modules on a busy CI
+//! machine is slow once, not on every event.
+//!
+//! The session speaks the version the adapter picked in `ready` (1 or 2) and
+//! keeps the capabilities it declared; an event the client did not declare is
+//! never written to it ([`DriverError::Harness`] instead, since the harness
+//! should not have asked).
+//!
 //! Why a fresh process per session rather than a `reset` message: a client's
 //! state lives in more places than its author remembers (module globals,
 //! caches, settings files), and a reset that misses one makes failures depend
@@ -22,14 +31,39 @@ use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
 use crate::adapter::protocol::{
-    check_observed_effects, encode_request, Reply, ReplyBody, RequestBody, MAX_LINE_BYTES,
-    PROTOCOL_VERSION,
+    check_observed_effects, encode_request, Reply, ReplyBody, RequestBody, INIT_PROTOCOL_FIELD,
+    MAX_LINE_BYTES, PROTOCOL_VERSIONS,
 };
-use crate::adapter::{ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
-use crate::model::{Event, Settings};
+use crate::adapter::{
+    Capabilities, Capability, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation,
+};
+use crate::model::{Event, QueueCounts, Settings};
 
 /// How long the adapter may take to answer one message unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the adapter may take from being started to answering `init`
+/// unless told otherwise: start-up loads an interpreter and the client's code.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the harness waits for the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From writing a message to its reply, `init` excepted.
+    pub message: Duration,
+    /// From starting the process to the reply to `init`.
+    pub startup: Duration,
+}
+
+impl From<Duration> for Timeouts {
+    /// `message` per message, and for start-up the longer of it and
+    /// [`DEFAULT_STARTUP_TIMEOUT`].
+    fn from(message: Duration) -> Timeouts {
+        Timeouts {
+            message,
+            startup: message.max(DEFAULT_STARTUP_TIMEOUT),
+        }
+    }
+}
 /// How many of the adapter's last stderr lines an error quotes.
 const STDERR_TAIL_LINES: usize = 20;
 /// How long to wait for a failing adapter's last stderr lines and exit status.
@@ -144,7 +178,7 @@ fn split_words(line: &str) -> Result<Vec<String>, String> {
 /// Drives a client adapter subprocess over JSON lines (see the module docs).
 pub struct SubprocessDriver {
     command: AdapterCommand,
-    timeout: Duration,
+    timeouts: Timeouts,
     session: Option<Session>,
 }
 
@@ -154,16 +188,21 @@ struct Session {
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     next_id: u64,
+    /// The protocol version the adapter picked in `ready` (1 until then).
+    version: u32,
+    /// What the client declared in `ready`.
+    capabilities: Capabilities,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     stderr_task: Option<JoinHandle<()>>,
 }
 
 impl SubprocessDriver {
-    /// A driver that will run `command`, allowing `timeout` per message.
-    pub fn new(command: AdapterCommand, timeout: Duration) -> SubprocessDriver {
+    /// A driver that will run `command` with these timeouts (a plain
+    /// [`Duration`] is the per-message one, see [`Timeouts::from`]).
+    pub fn new(command: AdapterCommand, timeouts: impl Into<Timeouts>) -> SubprocessDriver {
         SubprocessDriver {
             command,
-            timeout,
+            timeouts: timeouts.into(),
             session: None,
         }
     }
@@ -171,9 +210,10 @@ impl SubprocessDriver {
     /// A factory for the client World: each call gives a driver for a fresh process.
     pub fn factory(
         command: AdapterCommand,
-        timeout: Duration,
+        timeouts: impl Into<Timeouts>,
     ) -> impl Fn() -> Box<dyn ClientDriver> + Send + Sync + Clone + 'static {
-        move || Box::new(SubprocessDriver::new(command.clone(), timeout)) as Box<dyn ClientDriver>
+        let timeouts = timeouts.into();
+        move || Box::new(SubprocessDriver::new(command.clone(), timeouts)) as Box<dyn ClientDriver>
     }
 
     fn spawn(&self) -> Result<Session, DriverError> {
@@ -231,6 +271,8 @@ impl SubprocessDriver {
             stdin,
             stdout: BufReader::new(stdout),
             next_id: 1,
+            version: INIT_PROTOCOL_FIELD,
+            capabilities: Capabilities::protocol_1(),
             stderr_tail,
             stderr_task: Some(stderr_task),
         })
@@ -239,7 +281,10 @@ impl SubprocessDriver {
     /// Send `body` and wait for its reply, checking id and size. On any failure
     /// the process is killed and the session ends.
     async fn exchange(&mut self, body: RequestBody) -> Result<ReplyBody, DriverError> {
-        let timeout = self.timeout;
+        let timeout = match body {
+            RequestBody::Init { .. } => self.timeouts.startup,
+            _ => self.timeouts.message,
+        };
         let Some(session) = self.session.as_mut() else {
             return Err(DriverError::Harness(format!(
                 "adapter `{}` is not running: start() was not called or an earlier error ended it",
@@ -283,7 +328,7 @@ impl Session {
         let id = self.next_id;
         self.next_id += 1;
         let kind = body.type_name();
-        let line = encode_request(id, body, PROTOCOL_VERSION)
+        let line = encode_request(id, body, self.version)
             .map_err(|err| format!("could not encode message {id} ({kind}): {err}"))?;
         let write = async {
             self.stdin.write_all(line.as_bytes()).await?;
@@ -304,6 +349,11 @@ impl Session {
                 ))
             }
         }
+        let flag = if kind == "init" {
+            "--adapter-startup-timeout-ms"
+        } else {
+            "--adapter-timeout-ms"
+        };
         let mut buf = Vec::new();
         loop {
             buf.clear();
@@ -313,7 +363,7 @@ impl Session {
                 Err(_) => {
                     return Err(format!(
                         "the adapter was silent for {} ms after message {id} ({kind}); \
-                         it must answer every message (raise --adapter-timeout-ms if it is just slow)",
+                         it must answer every message (raise {flag} if it is just slow)",
                         timeout.as_millis()
                     ))
                 }
@@ -420,7 +470,7 @@ impl ClientDriver for SubprocessDriver {
         &'a mut self,
         identity: &'a ClientIdentity,
         settings: &'a Settings,
-    ) -> DriverFuture<'a, ()> {
+    ) -> DriverFuture<'a, Capabilities> {
         Box::pin(async move {
             if let Some(old) = self.session.take() {
                 let mut old = old;
@@ -429,22 +479,63 @@ impl ClientDriver for SubprocessDriver {
             self.session = Some(self.spawn()?);
             let reply = self
                 .exchange(RequestBody::Init {
-                    protocol: PROTOCOL_VERSION,
+                    protocol: INIT_PROTOCOL_FIELD,
+                    versions: PROTOCOL_VERSIONS.to_vec(),
                     identity: identity.clone(),
                     settings: settings.clone(),
                 })
                 .await?;
-            match reply {
-                ReplyBody::Ready { protocol, .. } if protocol == PROTOCOL_VERSION => Ok(()),
-                ReplyBody::Ready { protocol, .. } => Err(self
-                    .protocol_error(format!(
-                        "the adapter speaks protocol {protocol}; this harness speaks {PROTOCOL_VERSION}"
-                    ))
-                    .await),
-                other => Err(self
-                    .protocol_error(unexpected("init", "ready", &other))
-                    .await),
+            let (protocol, declared) = match reply {
+                ReplyBody::Ready {
+                    protocol,
+                    capabilities,
+                    ..
+                } => (protocol, capabilities),
+                other => {
+                    return Err(self
+                        .protocol_error(unexpected("init", "ready", &other))
+                        .await)
+                }
+            };
+            let capabilities = match (protocol, declared) {
+                (1, None) => Capabilities::protocol_1(),
+                (1, Some(_)) => {
+                    return Err(self
+                        .protocol_error(
+                            "the adapter answered init with protocol 1 and `capabilities`: \
+                             capabilities are declared in protocol 2 (answer `\"protocol\": 2`)"
+                                .to_string(),
+                        )
+                        .await)
+                }
+                (2, Some(capabilities)) => capabilities,
+                (2, None) => {
+                    return Err(self
+                        .protocol_error(
+                            "the adapter answered init with protocol 2 but no `capabilities`: \
+                             protocol 2 declares them in `ready` (an empty list is allowed)"
+                                .to_string(),
+                        )
+                        .await)
+                }
+                (other, _) => {
+                    return Err(self
+                        .protocol_error(format!(
+                            "the adapter speaks protocol {other}; this harness speaks {}",
+                            PROTOCOL_VERSIONS
+                                .iter()
+                                .map(u32::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ))
+                        .await)
+                }
+            };
+            if let Some(session) = self.session.as_mut() {
+                session.version = protocol;
+                session.capabilities = capabilities;
             }
+            Ok(capabilities)
         })
     }
 
@@ -457,6 +548,25 @@ impl ClientDriver for SubprocessDriver {
                 ));
             };
             let kind = body.type_name();
+            let (version, keeps_counts) = match &self.session {
+                Some(session) => {
+                    if !session.capabilities.allow_event(event) {
+                        // Never written: the client said it cannot do this.
+                        return Err(DriverError::Harness(format!(
+                            "the harness tried to send `{kind}` to a client that does not \
+                             declare {} (it declares: {})",
+                            Capability::for_event(event).map_or("it", Capability::name),
+                            session.capabilities.list()
+                        )));
+                    }
+                    let caps = &session.capabilities;
+                    (
+                        session.version,
+                        caps.has(Capability::PendingCount) || caps.has(Capability::SyncedCount),
+                    )
+                }
+                None => (INIT_PROTOCOL_FIELD, true),
+            };
             match self.exchange(body).await? {
                 ReplyBody::Observed {
                     effects,
@@ -465,6 +575,22 @@ impl ClientDriver for SubprocessDriver {
                 } => {
                     // A wrong summary is the client breaking C-Q-4, which the
                     // features report as a rule failure: pass it through as is.
+                    let queue = match queue {
+                        Some(queue) => queue,
+                        None if version >= 2 && !keeps_counts => QueueCounts::default(),
+                        None => {
+                            let why = if version >= 2 {
+                                "the client declares pending_count or synced_count"
+                            } else {
+                                "protocol 1 requires it"
+                            };
+                            return Err(self
+                                .protocol_error(format!(
+                                    "the adapter's `observed` reply to {kind} has no `queue` ({why})"
+                                ))
+                                .await);
+                        }
+                    };
                     match check_observed_effects(&effects) {
                         Err(message) => Err(self.protocol_error(message).await),
                         Ok(()) => Ok(Observation {
@@ -487,7 +613,7 @@ impl ClientDriver for SubprocessDriver {
                 return Ok(());
             }
             let reply = self.exchange(RequestBody::Shutdown).await?;
-            let timeout = self.timeout;
+            let timeout = self.timeouts.message;
             let Some(mut session) = self.session.take() else {
                 return Ok(());
             };

@@ -13,7 +13,7 @@
 //!   "target": "http://localhost:6060",
 //!   "dialect": "booklore",            // server runs; client runs carry "profile"
 //!   "exit_code": 1,
-//!   "summary": {"passed": 30, "failed": 1, "skipped": 2, "error": 0},
+//!   "summary": {"passed": 30, "failed": 1, "skipped": 2, "not_applicable": 3, "error": 0},
 //!   "notes": ["documents written: 3f1c…, …"],
 //!   "results": [
 //!     {
@@ -22,11 +22,11 @@
 //!       "scenario": "An unread book is not found",
 //!       "rules": ["S-PULL-2"],
 //!       "level": "MUST",                // strictest level among "rules"
-//!       "status": "failed",             // passed | failed | skipped | error
+//!       "status": "failed",             // passed | failed | skipped | not_applicable | error
 //!       "step": "Then the answer is 404",   // the step that failed, or null
 //!       "expected": "status 404",       // null unless failed
 //!       "actual": "status 200, body {}",   // what came back; null when passed
-//!       "reason": null,                 // why it was skipped
+//!       "reason": null,                 // why it was skipped or is not applicable
 //!       "reproduce": "curl -sS -i …",   // null when passed or skipped
 //!       "location": "features/server/pull.feature:14",
 //!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"]
@@ -37,6 +37,10 @@
 //!
 //! `error` means the harness broke on that scenario (no step matched, a setup
 //! failed): the run exits 2. Skipped scenarios never count as passed.
+//! `not_applicable` is different from `skipped`: the client declared it lacks
+//! a capability the scenario needs (adapter protocol 2), so the rule has
+//! nothing to judge there — neither passed nor failed, and the reason names
+//! the capability. A skip is the harness not checking something it could.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -55,6 +59,10 @@ pub enum Status {
     Passed,
     Failed,
     Skipped,
+    /// The scenario needs a capability the client declared it lacks: never
+    /// run to a verdict, never passed, never failed.
+    #[serde(rename = "not_applicable")]
+    NotApplicable,
     /// The harness broke (not the target): counts towards exit 2.
     Error,
     /// Not finished yet; never present in a finished report.
@@ -67,6 +75,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::Skipped => "skipped",
+            Status::NotApplicable => "not_applicable",
             Status::Error => "error",
             Status::Pending => "pending",
         }
@@ -121,6 +130,15 @@ impl CaseResult {
         }
     }
 
+    /// A scenario that needs what this client lacks, and what that is.
+    pub fn not_applicable(meta: &ScenarioMeta, level: Level, reason: String) -> Self {
+        CaseResult {
+            status: Status::NotApplicable,
+            reason: Some(reason),
+            ..CaseResult::pending(meta, level)
+        }
+    }
+
     /// A result built by hand (property checks), with the given rule ids.
     pub fn new(
         feature: &str,
@@ -167,6 +185,7 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub not_applicable: usize,
     pub error: usize,
 }
 
@@ -225,6 +244,7 @@ impl Report {
                 Status::Passed => summary.passed += 1,
                 Status::Failed => summary.failed += 1,
                 Status::Skipped => summary.skipped += 1,
+                Status::NotApplicable => summary.not_applicable += 1,
                 Status::Error | Status::Pending => summary.error += 1,
             }
         }
@@ -308,6 +328,18 @@ impl Report {
                     }
                     s
                 }
+                // JUnit has no third kind: a skip whose message and type say so.
+                Status::NotApplicable => {
+                    let mut s = quick_junit::TestCaseStatus::skipped();
+                    s.set_message(format!(
+                        "not applicable: {}",
+                        r.reason
+                            .as_deref()
+                            .unwrap_or("the client lacks what it needs")
+                    ));
+                    s.set_type("not_applicable");
+                    s
+                }
                 Status::Failed | Status::Error | Status::Pending => {
                     let kind = if r.status == Status::Failed {
                         quick_junit::NonSuccessKind::Failure
@@ -348,7 +380,7 @@ impl Report {
                 Status::Failed if r.level.gates() => "error",
                 Status::Failed => "warning",
                 Status::Error | Status::Pending => "error",
-                Status::Passed | Status::Skipped => continue,
+                Status::Passed | Status::Skipped | Status::NotApplicable => continue,
             };
             let mut properties: Vec<String> = Vec::new();
             if let Some((file, line)) = r.location.as_deref().and_then(|l| l.rsplit_once(':')) {
@@ -434,6 +466,7 @@ impl Report {
                     Status::Failed if r.level.gates() => "FAIL",
                     Status::Failed => "warn",
                     Status::Skipped => "skip",
+                    Status::NotApplicable => "n/a ",
                     Status::Error | Status::Pending => "ERR ",
                 };
                 let _ = writeln!(out, "    {mark} {}", r.title());
@@ -441,6 +474,11 @@ impl Report {
                     Status::Skipped => {
                         if let Some(reason) = &r.reason {
                             let _ = writeln!(out, "         skipped: {reason}");
+                        }
+                    }
+                    Status::NotApplicable => {
+                        if let Some(reason) = &r.reason {
+                            let _ = writeln!(out, "         not applicable: {reason}");
                         }
                     }
                     Status::Failed | Status::Error | Status::Pending => {
@@ -453,6 +491,13 @@ impl Report {
             }
         }
         let s = self.summary;
+        // Only runs with a client that lacks something have these; other
+        // runs keep the summary line they always had.
+        let not_applicable = if s.not_applicable > 0 {
+            format!("{} not applicable, ", s.not_applicable)
+        } else {
+            String::new()
+        };
         let verdict = match self.outcome() {
             Outcome::Conformant => "conformant",
             Outcome::Violation => "NOT conformant",
@@ -460,8 +505,8 @@ impl Report {
         };
         let _ = writeln!(
             out,
-            "\n{} passed, {} failed, {} skipped, {} errors: {verdict}",
-            s.passed, s.failed, s.skipped, s.error
+            "\n{} passed, {} failed, {} skipped, {}{} errors: {verdict}",
+            s.passed, s.failed, s.skipped, not_applicable, s.error
         );
         let failed = self.failed_rules();
         if !failed.is_empty() {
@@ -649,6 +694,32 @@ mod tests {
         );
         assert_eq!(only_should.exit_code(), 0);
         assert!(only_should.conformant);
+    }
+
+    #[test]
+    fn not_applicable_is_its_own_status_in_every_rendering_and_gates_nothing() {
+        let mut na = CaseResult::new(
+            "Rating",
+            "Rating marks the book read",
+            &["C-RATE-1"],
+            Level::Must,
+            Status::NotApplicable,
+        );
+        na.reason = Some("needs rating (a rating hook), which the client does not declare".into());
+        let report = Report::new("x".into(), None, Some("koreader".into()), vec![na]);
+        assert_eq!(report.exit_code(), 0, "a missing capability is no failure");
+        assert_eq!(report.summary.not_applicable, 1);
+        assert_eq!(report.summary.skipped, 0, "not applicable is not a skip");
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+        assert_eq!(json["results"][0]["status"], "not_applicable");
+        assert_eq!(json["summary"]["not_applicable"], 1);
+        let text = report.render_text();
+        assert!(text.contains("n/a  [C-RATE-1]"), "{text}");
+        assert!(text.contains("not applicable: needs rating"), "{text}");
+        assert!(text.contains("1 not applicable"), "{text}");
+        let junit = report.to_junit();
+        assert!(junit.contains("not applicable: needs rating"), "{junit}");
+        assert!(junit.contains("type=\"not_applicable\""), "{junit}");
     }
 
     #[test]

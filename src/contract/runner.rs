@@ -79,10 +79,25 @@ pub struct StepFailure {
     pub actual: String,
 }
 
+/// The checks of a scenario that failed without stopping it (soft
+/// assertions): raised once, after the last step, so one failed check hides
+/// none of the later ones. `step` is the first failing step.
+#[derive(Debug, Clone)]
+pub struct DeferredFailures {
+    pub step: String,
+    pub expected: String,
+    pub actual: String,
+}
+
 /// What a step panics with when the scenario cannot be checked on this target
 /// (say, the server lacks the admin API it needs). Reported as skipped, with the reason.
 #[derive(Debug, Clone)]
 pub struct StepSkip(pub String);
+
+/// What a step panics with when the scenario needs something the target
+/// declared it lacks (a client capability). Reported as not applicable.
+#[derive(Debug, Clone)]
+pub struct StepNotApplicable(pub String);
 
 /// What `prepare` failures turn into: the harness, not the target, broke.
 #[derive(Debug, Clone)]
@@ -110,6 +125,13 @@ pub fn skip(reason: impl Into<String>) -> ! {
     std::panic::panic_any(StepSkip(reason.into()))
 }
 
+/// End the current scenario as not applicable to this target: it needs what
+/// the target declared it lacks (`reason` says what). Never a pass, never a failure.
+pub fn not_applicable(reason: impl Into<String>) -> ! {
+    quiet_contract_panics();
+    std::panic::panic_any(StepNotApplicable(reason.into()))
+}
+
 /// A string panic payload starting with this is an expected contract failure
 /// (for code such as proptest that only keeps string payloads): kept off stderr.
 pub const QUIET_PANIC_PREFIX: &str = "kosync-contract expected failure: ";
@@ -128,7 +150,9 @@ pub fn quiet_contract_panics() {
             if quiet_string
                 || payload.is::<StepFailure>()
                 || payload.is::<StepSkip>()
+                || payload.is::<StepNotApplicable>()
                 || payload.is::<HarnessFault>()
+                || payload.is::<DeferredFailures>()
             {
                 return;
             }
@@ -144,6 +168,9 @@ pub enum Applicability {
     Run,
     /// Report it as skipped, with the reason (e.g. "needs a second user: pass --second-user").
     Skip(String),
+    /// Report it as not applicable, with the reason: the target declared it
+    /// lacks something the scenario needs (a client capability).
+    NotApplicable(String),
     /// Leave it out of the report entirely (another dialect's scenario, filtered by --tags).
     Exclude,
 }
@@ -183,6 +210,19 @@ pub trait ContractWorld: cucumber::World + Debug {
     /// Called after the last step, pass or fail: release what `prepare` took.
     fn finish(&mut self) -> LocalBoxFuture<'_, ()> {
         async {}.boxed_local()
+    }
+
+    /// The checks that failed without stopping the scenario, if any; the
+    /// scenario fails with them after its last step.
+    fn deferred_failures(&mut self) -> Option<DeferredFailures> {
+        None
+    }
+
+    /// After the last step: why the scenario, though no step failed, is not
+    /// applicable to this target (a check it could not make for want of a
+    /// declared capability), or `None`. A failed step still wins.
+    fn not_applicable(&self) -> Option<String> {
+        None
     }
 
     /// A command line that reproduces the last exchange (a `curl` line for a server).
@@ -325,6 +365,14 @@ pub async fn run<W: ContractWorld + cucumber::codegen::WorldInventory>(
                     ));
                     false
                 }
+                Applicability::NotApplicable(reason) => {
+                    slots.push(CaseResult::not_applicable(
+                        &meta,
+                        strictest_level(&meta.rules),
+                        reason,
+                    ));
+                    false
+                }
                 Applicability::Run => {
                     index.insert(key_of(feature, scenario), slots.len());
                     slots.push(CaseResult::pending(&meta, strictest_level(&meta.rules)));
@@ -384,6 +432,16 @@ pub async fn run<W: ContractWorld + cucumber::codegen::WorldInventory>(
         async move {
             if let Some(world) = world {
                 world.finish().await;
+                // Reported through the hook's failure, which the collector
+                // ignores when a step already failed. A failed check wins
+                // over one the target could not make.
+                if let Some(failures) = world.deferred_failures() {
+                    quiet_contract_panics();
+                    std::panic::panic_any(failures);
+                }
+                if let Some(reason) = world.not_applicable() {
+                    not_applicable(reason);
+                }
             }
         }
         .boxed_local()
@@ -505,22 +563,35 @@ impl<W: ContractWorld> Collector<W> {
                 result.actual = Some(NO_STEP_MATCHES.to_string());
             }
             event::Scenario::Hook(_, event::Hook::Failed(world, info))
+                if info.is::<DeferredFailures>() && self.failures.insert(slot) =>
+            {
+                let result = &mut self.slots[slot];
+                result.status = Status::Failed;
+                if let Some(f) = info.downcast_ref::<DeferredFailures>() {
+                    result.step = Some(f.step.clone());
+                    result.expected = Some(f.expected.clone());
+                    result.actual = Some(f.actual.clone());
+                }
+                if let Some(world) = world.as_deref() {
+                    result.reproduce = world.reproduce();
+                    result.transcript = world.transcript();
+                }
+            }
+            event::Scenario::Hook(_, event::Hook::Failed(world, info))
                 if self.failures.insert(slot) =>
             {
                 let (status, detail) = classify_panic(&info);
                 let result = &mut self.slots[slot];
-                // A hook that fails is the harness's fault unless it chose to skip.
-                result.status = if status == Status::Skipped {
-                    Status::Skipped
-                } else {
-                    Status::Error
-                };
-                if status == Status::Skipped {
+                // A hook that fails is the harness's fault unless it chose to
+                // skip or found the scenario not applicable.
+                let gave_up = matches!(status, Status::Skipped | Status::NotApplicable);
+                result.status = if gave_up { status } else { Status::Error };
+                if gave_up {
                     result.reason = Some(detail.actual);
                 } else {
                     result.actual = Some(detail.actual);
                 }
-                if let Some(world) = world.as_deref() {
+                if let (Some(world), false) = (world.as_deref(), status == Status::NotApplicable) {
                     result.reproduce = world.reproduce();
                 }
             }
@@ -549,7 +620,7 @@ impl<W: ContractWorld> Collector<W> {
                 result.status = status;
                 result.expected = detail.expected;
                 result.actual = Some(detail.actual);
-                if status == Status::Skipped {
+                if matches!(status, Status::Skipped | Status::NotApplicable) {
                     result.reason = result.actual.take();
                 }
             }
@@ -559,7 +630,7 @@ impl<W: ContractWorld> Collector<W> {
             }
         }
         if let Some(world) = world {
-            if result.status != Status::Skipped {
+            if !matches!(result.status, Status::Skipped | Status::NotApplicable) {
                 result.reproduce = world.reproduce();
                 result.transcript = world.transcript();
             }
@@ -579,6 +650,15 @@ fn classify_panic(info: &event::Info) -> (Status, PanicDetail) {
             PanicDetail {
                 expected: Some(f.expected.clone()),
                 actual: f.actual.clone(),
+            },
+        );
+    }
+    if let Some(n) = info.downcast_ref::<StepNotApplicable>() {
+        return (
+            Status::NotApplicable,
+            PanicDetail {
+                expected: None,
+                actual: n.0.clone(),
             },
         );
     }
@@ -623,6 +703,8 @@ mod tests {
     #[derive(Debug, Default, cucumber::World)]
     struct Toy {
         value: i64,
+        /// A check that could not be made: the scenario ends not applicable.
+        unchecked: Option<String>,
     }
 
     impl ContractWorld for Toy {
@@ -630,6 +712,8 @@ mod tests {
         fn applicability(_: &(), meta: &ScenarioMeta) -> Applicability {
             if meta.has_tag("needs-thing") {
                 Applicability::Skip("needs a thing this target lacks".into())
+            } else if meta.has_tag("needs-capability") {
+                Applicability::NotApplicable("needs a capability it lacks".into())
             } else if meta.has_tag("other-dialect") {
                 Applicability::Exclude
             } else {
@@ -649,6 +733,19 @@ mod tests {
         fn transcript(&self) -> Vec<String> {
             vec![format!("value {}", self.value)]
         }
+        fn not_applicable(&self) -> Option<String> {
+            self.unchecked.clone()
+        }
+    }
+
+    #[cucumber::when("the step needs what the target lacks")]
+    fn when_lacks(_: &mut Toy) {
+        not_applicable("needs a menu item it lacks");
+    }
+
+    #[cucumber::then("a check cannot be made")]
+    fn then_cannot_check(w: &mut Toy) {
+        w.unchecked = Some("needs a count it does not keep".into());
     }
 
     #[cucumber::given(expr = "the value {int}")]
@@ -702,6 +799,25 @@ Feature: Toy
 
   Scenario: unmatched step
     Given nothing matches this
+
+  @needs-capability
+  Scenario: not applicable statically
+    Given the value 1
+
+  Scenario: not applicable at run time
+    Given the value 1
+    When the step needs what the target lacks
+    Then the value is 2
+
+  Scenario: not applicable after the steps
+    Given the value 1
+    Then a check cannot be made
+    And the value is 1
+
+  Scenario: a failure beats a check that could not be made
+    Given the value 1
+    Then a check cannot be made
+    And the value is 2
 "#;
 
     #[tokio::test]
@@ -728,7 +844,22 @@ Feature: Toy
                 .find(|r| r.scenario == n)
                 .unwrap_or_else(|| panic!("no result for {n}: {:#?}", report.results))
         };
-        assert_eq!(report.results.len(), 7, "{:#?}", report.results);
+        assert_eq!(report.results.len(), 11, "{:#?}", report.results);
+        for (name, reason) in [
+            ("not applicable statically", "needs a capability it lacks"),
+            ("not applicable at run time", "needs a menu item it lacks"),
+            (
+                "not applicable after the steps",
+                "needs a count it does not keep",
+            ),
+        ] {
+            let r = by_name(name);
+            assert_eq!(r.status, Status::NotApplicable, "{name}: {r:#?}");
+            assert_eq!(r.reason.as_deref(), Some(reason), "{name}");
+            assert_eq!(r.reproduce, None, "{name}");
+        }
+        let both = by_name("a failure beats a check that could not be made");
+        assert_eq!(both.status, Status::Failed, "{both:#?}");
         assert_eq!(by_name("holds").status, Status::Passed);
         assert_eq!(by_name("holds").rules, vec!["T-TOY-1", "T-TOY-2"]);
         let broken = by_name("breaks");

@@ -288,8 +288,10 @@ pub enum Effect {
     QueueChanged(QueueCounts),
 }
 
-/// Pending and synced progress counts (C-Q-4, C-Q-5).
+/// Pending and synced progress counts (C-Q-4, C-Q-5). A count missing from
+/// JSON reads as 0: an adapter (protocol 2) may leave out one its client does not keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QueueCounts {
     pub pending: usize,
     pub synced: usize,

@@ -13,15 +13,31 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::faults::Fault;
-use super::http::{Reply, Request};
+use super::sync::Refusal;
+use super::wire::{Reply, Request};
 use super::{BookPolicy, Shared, UserSpec};
 use crate::protocol::{self, routes};
 
 /// Header a harness may use instead of `Authorization: Bearer`.
 pub const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
 
-fn refuse(status: u16, message: &str) -> Reply {
+fn error(status: u16, message: &str) -> Reply {
     Reply::json(status, json!({ "error": message }))
+}
+
+/// An admin request whose body was refused unread.
+pub(crate) fn refuse(refusal: &Refusal) -> Reply {
+    match refusal {
+        Refusal::BodyTooLarge => error(
+            413,
+            &format!(
+                "request body larger than {} bytes",
+                protocol::MAX_BODY_BYTES
+            ),
+        ),
+        Refusal::BodyTimedOut => error(408, "the request body did not arrive in time"),
+        other => error(400, &format!("refused: {other:?}")),
+    }
 }
 
 /// Why `token` cannot be an admin token, if it cannot: an empty or blank one
@@ -69,7 +85,7 @@ pub(crate) fn access(
             if matches(bearer) | matches(direct) {
                 Ok(())
             } else {
-                Err(refuse(
+                Err(error(
                     401,
                     "admin token required: send Authorization: Bearer TOKEN",
                 ))
@@ -85,7 +101,7 @@ pub(crate) fn access(
             if loopback {
                 Ok(())
             } else {
-                Err(refuse(
+                Err(error(
                     403,
                     "the admin API answers loopback clients only (start the server with --admin-token to allow others)",
                 ))
@@ -95,7 +111,7 @@ pub(crate) fn access(
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Reply> {
-    serde_json::from_slice(body).map_err(|err| refuse(400, &format!("bad request body: {err}")))
+    serde_json::from_slice(body).map_err(|err| error(400, &format!("bad request body: {err}")))
 }
 
 pub(crate) async fn handle(shared: &Shared, peer: SocketAddr, request: &Request) -> Reply {
@@ -124,9 +140,9 @@ pub(crate) async fn handle(shared: &Shared, peer: SocketAddr, request: &Request)
         _ => Err(match allowed_methods(route) {
             Some(allowed) => Reply {
                 allow: Some(allowed),
-                ..refuse(405, &format!("{route} takes {allowed}"))
+                ..error(405, &format!("{route} takes {allowed}"))
             },
-            None => refuse(404, "no such admin route"),
+            None => error(404, "no such admin route"),
         }),
     };
     match result {
@@ -151,8 +167,8 @@ fn allowed_methods(route: &str) -> Option<&'static str> {
 async fn journal(shared: &Shared) -> Reply {
     let entries = shared.journal.snapshot();
     match tokio::task::spawn_blocking(move || super::journal::render(&entries)).await {
-        Ok(bytes) => Reply::json_bytes(200, bytes),
-        Err(err) => refuse(500, &format!("serving the journal failed: {err}")),
+        Ok(bytes) => Reply::raw(200, protocol::JSON_CONTENT_TYPE, bytes),
+        Err(err) => error(500, &format!("serving the journal failed: {err}")),
     }
 }
 
@@ -162,14 +178,14 @@ async fn reset(shared: &Shared) -> Result<Value, Reply> {
     shared
         .clear_store()
         .await
-        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
+        .map_err(|err| error(500, &format!("the store failed: {err:#}")))?;
     Ok(json!({ "reset": true }))
 }
 
 fn add_fault(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let fault: Fault = parse(body)?;
     if let Some(problem) = fault.problem() {
-        return Err(refuse(400, &problem));
+        return Err(error(400, &problem));
     }
     shared.faults.add(fault);
     Ok(json!(shared.faults.list()))
@@ -193,12 +209,12 @@ fn set_clock(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
                 shared.clock.real();
                 Ok(())
             }
-            _ => return Err(refuse(
+            _ => return Err(error(
                 400,
                 "send exactly one of {\"set\": SECONDS}, {\"advance\": SECONDS}, {\"real\": true}",
             )),
         };
-    result.map_err(|problem| refuse(400, &problem))?;
+    result.map_err(|problem| error(400, &problem))?;
     Ok(json!({ "now": shared.clock.now() }))
 }
 
@@ -214,7 +230,7 @@ struct NewUser {
 async fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let new: NewUser = parse(body)?;
     if let Some(problem) = super::user_name_problem(&new.name) {
-        return Err(refuse(
+        return Err(error(
             400,
             &format!("{problem}: {:?} could never sign in", new.name),
         ));
@@ -223,7 +239,7 @@ async fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
         (Some(password), None) => protocol::key_for_password(&password),
         (None, Some(key)) if !key.is_empty() => key,
         _ => {
-            return Err(refuse(
+            return Err(error(
                 400,
                 "send exactly one of \"password\" or a non-empty \"key\"",
             ))
@@ -237,7 +253,7 @@ async fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     shared
         .put_user(user.clone())
         .await
-        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
+        .map_err(|err| error(500, &format!("the store failed: {err:#}")))?;
     Ok(json!(user))
 }
 
@@ -255,7 +271,7 @@ struct NewBook {
 async fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     let new: NewBook = parse(body)?;
     if !protocol::is_document_hash(&new.document) {
-        return Err(refuse(
+        return Err(error(
             400,
             "document must be a KOReader partial-MD5: 32 lowercase hex digits",
         ));
@@ -265,7 +281,7 @@ async fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
         BookPolicy::AnyDocument
     );
     if any_document {
-        return Err(refuse(
+        return Err(error(
             409,
             "this server treats every well-formed hash as a book (--any-document), so there is no library to add to; start it with --books DIR to keep one",
         ));
@@ -273,7 +289,7 @@ async fn add_book(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
     shared
         .add_book(&new.document)
         .await
-        .map_err(|err| refuse(500, &format!("the store failed: {err:#}")))?;
+        .map_err(|err| error(500, &format!("the store failed: {err:#}")))?;
     Ok(json!({ "document": new.document }))
 }
 

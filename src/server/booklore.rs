@@ -5,16 +5,24 @@
 //! disabled → 401, unknown book → 404, no progress → 404, registration → 403.
 
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::clock::rfc3339;
-use super::http::{Reply, Request};
-use super::push::{self, AuthFailure, PushProblem};
-use super::{Defect, Shared, UserSpec};
+use super::sync::{self, Answer, AuthFailure, Refusal, Route, Rules};
+use super::wire::{Reply, Request};
+use super::Shared;
 use crate::protocol::{routes, Dialect};
 
 /// The device name BookLore reports on every pull, whoever pushed.
 pub(crate) const BOOKLORE_DEVICE: &str = "BookLore";
+
+pub(crate) const RULES: Rules = Rules {
+    ignore_key_case: true,
+    device_required: false,
+    has_library: true,
+    registers_users: false,
+    sign_in_checks_sync: false,
+};
 
 /// BookLore's error body: `{"status", "message", "timestamp"}`.
 pub(crate) fn error(status: u16, message: &str, now: i64) -> Reply {
@@ -24,126 +32,74 @@ pub(crate) fn error(status: u16, message: &str, now: i64) -> Reply {
     )
 }
 
-pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
-    let now = shared.clock.now();
-    let Some(route) = request.path.strip_prefix(Dialect::BookLore.prefix()) else {
-        return error(404, "no such route", now);
+pub(crate) fn route(request: &Request) -> Route {
+    let Some(path) = request.path.strip_prefix(Dialect::BookLore.prefix()) else {
+        return Route::NotFound;
     };
-    let pull_prefix = format!("{}/", routes::PROGRESS);
-    match (&request.method, route) {
-        (&Method::GET, routes::AUTH) => match authorized(shared, request, now) {
-            Ok(_) if shared.has(Defect::AuthAnswersWithoutUsername) => {
-                Reply::json(200, json!({ "authorized": "OK" }))
-            }
-            Ok(user) => Reply::json(200, json!({ "username": user.name })),
-            Err(reply) => reply,
-        },
-        (&Method::POST, routes::CREATE) => create(shared, request, now).await,
-        (&Method::PUT, routes::PROGRESS) => push_progress(shared, request, now).await,
-        (&Method::GET, r)
-            if r.starts_with(&pull_prefix) && !r[pull_prefix.len()..].contains('/') =>
+    match (&request.method, path) {
+        (&Method::GET, routes::AUTH) => Route::Auth,
+        (&Method::POST, routes::CREATE) => Route::Create,
+        (&Method::PUT, routes::PROGRESS) => Route::Push,
+        (&Method::GET, _) => match path
+            .strip_prefix(routes::PROGRESS)
+            .and_then(|rest| rest.strip_prefix('/'))
         {
-            pull_progress(shared, request, &r[pull_prefix.len()..], now).await
+            Some(document) if !document.contains('/') => Route::Pull(document.to_owned()),
+            _ => Route::NotFound,
+        },
+        _ => Route::NotFound,
+    }
+}
+
+/// The wire form of a route's outcome.
+pub(crate) fn to_wire(shared: &Shared, outcome: &Result<Answer, Refusal>) -> Reply {
+    let now = shared.clock.now();
+    match outcome {
+        Ok(Answer::SignedIn(user)) => Reply::json(200, json!({ "username": user.name })),
+        Ok(Answer::Registered(user)) => Reply::json(201, json!({ "username": user.name })),
+        Ok(Answer::Pushed(_)) => Reply::json(200, json!({ "status": "progress updated" })),
+        Ok(Answer::Progress(Some(record))) => {
+            Reply::json(200, sync::record_json(record, Some(BOOKLORE_DEVICE)))
         }
-        _ => error(404, "no such route", now),
+        Ok(Answer::Progress(None)) => error(404, "No progress found for user and book", now),
+        Ok(Answer::Healthy) => Reply::json(200, json!({ "state": "OK" })),
+        Err(refusal) => refused(refusal, now),
     }
 }
 
-fn authorized(shared: &Shared, request: &Request, now: i64) -> Result<UserSpec, Reply> {
-    push::authenticate(shared, request, true).map_err(|failure| {
-        let message = match failure {
-            AuthFailure::MissingHeaders => {
-                "authentication required: send x-auth-user and x-auth-key"
-            }
-            AuthFailure::UnknownUser | AuthFailure::WrongKey => "invalid credentials",
-        };
-        error(403, message, now)
-    })
-}
-
-/// Authenticated and allowed to sync (S-AUTH-2, S-OFF-1).
-fn syncing_user(shared: &Shared, request: &Request, now: i64) -> Result<UserSpec, Reply> {
-    let user = authorized(shared, request, now)?;
-    if push::may_sync(shared, &user) {
-        Ok(user)
-    } else {
-        Err(error(401, "Sync is disabled for this user", now))
-    }
-}
-
-async fn create(shared: &Shared, request: &Request, now: i64) -> Reply {
-    if !shared.has(Defect::RegistrationAllowed) {
-        return Reply::json(
+fn refused(refusal: &Refusal, now: i64) -> Reply {
+    match refusal {
+        Refusal::NoRoute => error(404, "no such route", now),
+        Refusal::Credentials(AuthFailure::MissingHeaders) => error(
+            403,
+            "authentication required: send x-auth-user and x-auth-key",
+            now,
+        ),
+        Refusal::Credentials(AuthFailure::UnknownUser | AuthFailure::WrongKey) => {
+            error(403, "invalid credentials", now)
+        }
+        Refusal::SyncDisabled => error(401, "Sync is disabled for this user", now),
+        Refusal::RegistrationClosed => Reply::json(
             403,
             json!({ "error": "User registration via Koreader is disabled" }),
-        );
-    }
-    let map = match push::json_object(&request.body) {
-        Ok(map) => map,
-        Err(problem) => return error(400, problem.message(), now),
-    };
-    match (
-        map.get("username").and_then(Value::as_str),
-        map.get("password").and_then(Value::as_str),
-    ) {
-        (Some(name), Some(key)) if !name.is_empty() && !key.is_empty() => {
-            let user = UserSpec {
-                name: name.to_owned(),
-                key: key.to_owned(),
-                sync_enabled: true,
-            };
-            match shared.put_user(user).await {
-                Ok(()) => Reply::json(201, json!({ "username": name })),
-                Err(err) => error(500, &format!("the store failed: {err:#}"), now),
-            }
-        }
-        _ => error(400, "username and password are required", now),
-    }
-}
-
-async fn push_progress(shared: &Shared, request: &Request, now: i64) -> Reply {
-    let user = match syncing_user(shared, request, now) {
-        Ok(user) => user,
-        Err(reply) => return reply,
-    };
-    let checked = match push::check_push(shared, &request.body, false) {
-        Ok(checked) => checked,
-        Err(PushProblem::PercentageMissing) if shared.has(Defect::MissingPercentage500) => {
-            return error(500, "Internal Server Error", now)
-        }
-        Err(problem) => return error(400, problem.message(), now),
-    };
-    if !shared.knows_book(&checked.document) && !shared.has(Defect::StoreUnknownBook) {
-        return book_not_found(&checked.document, now);
-    }
-    match push::store_push(shared, push::owner(shared, &user), checked).await {
-        Ok(_) => Reply::json(200, json!({ "status": "progress updated" })),
-        Err(err) => error(500, &format!("the store failed: {err:#}"), now),
-    }
-}
-
-async fn pull_progress(shared: &Shared, request: &Request, document: &str, now: i64) -> Reply {
-    let user = match syncing_user(shared, request, now) {
-        Ok(user) => user,
-        Err(reply) => return reply,
-    };
-    if !shared.knows_book(document) {
-        return book_not_found(document, now);
-    }
-    match shared.load(push::owner(shared, &user), document).await {
-        Ok(Some(record)) => Reply::json(
-            200,
-            push::record_json(shared, &record, Some(BOOKLORE_DEVICE)),
         ),
-        Ok(None) if shared.has(Defect::UnknownProgressAnswers200Empty) => {
-            Reply::json(200, json!({}))
+        Refusal::BadBody(problem) => error(400, problem.message(), now),
+        Refusal::UnusableName { name, problem } => error(
+            400,
+            &format!("{problem}: {name:?} could never sign in"),
+            now,
+        ),
+        Refusal::NameTaken => error(400, "Username is already registered", now),
+        Refusal::UnknownBook(document) => {
+            let shown: String = document.chars().take(64).collect();
+            error(404, &format!("Book not found for hash {shown}"), now)
         }
-        Ok(None) => error(404, "No progress found for user and book", now),
-        Err(err) => error(500, &format!("the store failed: {err:#}"), now),
+        // BookLore never checks Accept; kept total for completeness.
+        Refusal::AcceptMissing | Refusal::AcceptMismatch => {
+            error(412, "unacceptable Accept header", now)
+        }
+        Refusal::BodyTooLarge => error(413, &sync::too_large_message(), now),
+        Refusal::BodyTimedOut => error(408, "the request body did not arrive in time", now),
+        Refusal::Store(err) => error(500, &format!("the store failed: {err}"), now),
     }
-}
-
-fn book_not_found(document: &str, now: i64) -> Reply {
-    let shown: String = document.chars().take(64).collect();
-    error(404, &format!("Book not found for hash {shown}"), now)
 }

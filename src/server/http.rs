@@ -1,10 +1,10 @@
-//! The HTTP layer: accepting connections, reading bodies within the limit,
-//! journaling, applying faults, and rendering replies.
+//! The HTTP layer: accepting connections, reading bodies within the limit and
+//! the read timeout, journaling, applying faults, and rendering replies.
 //!
 //! Each connection runs in its own task, owned by the accept loop's `JoinSet`,
 //! so one slow or misbehaving client never holds up another and aborting the
-//! loop ends every connection. The dialect modules never touch hyper: they
-//! get a [`Request`] and give back a [`Reply`].
+//! loop ends every connection. The handlers never touch hyper: they get a
+//! [`Request`] and give back a [`Reply`] (both in [`wire`](super::wire)).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,18 +13,20 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderMap, HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::service::service_fn;
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::admin;
 use super::journal::{Recorded, Ticket};
-use super::{admin, booklore, kosync, Defect, Shared};
-use crate::protocol::{self, routes, Dialect};
+use super::sync::Refusal;
+use super::wire::{Reply, ReplyBody, Request};
+use super::Shared;
+use crate::protocol::{self, routes};
 
 /// After refusing an oversized body, how much of it is still read (and thrown
 /// away) so an ordinary client sees the 413 instead of a reset connection.
@@ -103,75 +105,6 @@ impl std::fmt::Display for DropConnection {
 
 impl std::error::Error for DropConnection {}
 
-/// A request as the dialect handlers see it: head and the whole (bounded) body.
-pub(crate) struct Request {
-    pub method: Method,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Request {
-    /// A header's value as text, if present and valid.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// A header's value as UTF-8, as KOReader sends a user name that is not ASCII.
-    pub fn header_utf8(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-    }
-}
-
-/// What to answer.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Reply {
-    pub status: u16,
-    pub body: ReplyBody,
-    /// The `Allow` header of a 405.
-    pub allow: Option<&'static str>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ReplyBody {
-    /// Served with the JSON media type (subject to the content-type defects).
-    Json(Value),
-    /// Plain text, as the reference kosync server answers unknown routes.
-    Text(String),
-    /// A fault's raw body, served as `application/json` whatever it holds.
-    Raw(String),
-    /// JSON already written out (the journal, serialized off the workers).
-    Serialized(Bytes),
-}
-
-impl Reply {
-    pub fn json(status: u16, body: Value) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Json(body),
-            allow: None,
-        }
-    }
-
-    pub fn json_bytes(status: u16, body: Bytes) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Serialized(body),
-            allow: None,
-        }
-    }
-
-    pub fn text(status: u16, body: &str) -> Self {
-        Reply {
-            status,
-            body: ReplyBody::Text(body.to_owned()),
-            allow: None,
-        }
-    }
-}
-
 enum BodyRead {
     Whole(Bytes),
     /// Over the limit; the unread rest, when it was refused on its declared length.
@@ -183,15 +116,14 @@ enum BodyRead {
 }
 
 impl BodyRead {
-    /// The request for a handler when the body came whole; else the 413 for
-    /// one over the limit (its rest drained), or a dropped connection for one
-    /// that broke off.
+    /// The request for a handler when the body came whole; else why it was
+    /// refused unread (the rest of a too-large one drained), or a dropped
+    /// connection for one that broke off.
     fn into_request(
         self,
         parts: hyper::http::request::Parts,
         path: String,
-        shared: &Shared,
-    ) -> Result<Result<Request, Reply>, DropConnection> {
+    ) -> Result<Result<Request, Refusal>, DropConnection> {
         match self {
             BodyRead::Whole(body) => Ok(Ok(Request {
                 method: parts.method,
@@ -201,25 +133,15 @@ impl BodyRead {
             })),
             BodyRead::TooLarge(rest) => {
                 drain(rest);
-                let message = format!(
-                    "request body larger than {} bytes",
-                    protocol::MAX_BODY_BYTES
-                );
-                Ok(Err(unread(shared, 413, &message)))
+                Ok(Err(Refusal::BodyTooLarge))
             }
-            BodyRead::TimedOut => {
-                let message = format!(
-                    "the request body did not arrive within {} s",
-                    shared.read_timeout.as_secs_f64()
-                );
-                Ok(Err(unread(shared, 408, &message)))
-            }
+            BodyRead::TimedOut => Ok(Err(Refusal::BodyTimedOut)),
             BodyRead::Broken => Err(DropConnection),
         }
     }
 }
 
-/// Read the body within `timeout`.
+/// Read the body, refusing it past `limit` bytes or `timeout`.
 async fn read_body(
     body: Incoming,
     headers: &HeaderMap,
@@ -271,7 +193,8 @@ impl Drop for JournalGuard {
 }
 
 fn is_admin_path(path: &str) -> bool {
-    path == routes::ADMIN || path.starts_with(&format!("{}/", routes::ADMIN))
+    path.strip_prefix(routes::ADMIN)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 async fn handle(
@@ -290,11 +213,11 @@ async fn handle(
             shared.read_timeout,
         )
         .await;
-        let reply = match read.into_request(parts, path, &shared)? {
+        let reply = match read.into_request(parts, path)? {
             Ok(request) => admin::handle(&shared, peer, &request).await,
-            Err(refused) => refused,
+            Err(refusal) => admin::refuse(&refusal),
         };
-        return Ok(finish(render(&reply, None), &reply));
+        return Ok(render(&reply));
     }
 
     let mut guard = JournalGuard {
@@ -309,8 +232,13 @@ async fn handle(
         status: 0,
     };
 
-    let limit = (!shared.has(Defect::NoBodyLimit)).then_some(protocol::MAX_BODY_BYTES);
-    let read = read_body(incoming, &parts.headers, limit, shared.read_timeout).await;
+    let read = read_body(
+        incoming,
+        &parts.headers,
+        shared.body_limit,
+        shared.read_timeout,
+    )
+    .await;
     if let BodyRead::Whole(body) = &read {
         guard.body = body.clone();
     }
@@ -323,50 +251,25 @@ async fn handle(
             return Err(DropConnection);
         }
         if fault.replaces_answer() {
-            let reply = Reply {
-                status: fault.status.unwrap_or(200),
-                body: match fault.body {
-                    Some(raw) => ReplyBody::Raw(raw),
-                    None => ReplyBody::Json(serde_json::json!({
-                        "message": "fault injected by the fake server"
-                    })),
-                },
-                allow: None,
+            let status = fault.status.unwrap_or(200);
+            let reply = match fault.body {
+                Some(raw) => Reply::raw(status, protocol::JSON_CONTENT_TYPE, Bytes::from(raw)),
+                None => Reply::json(
+                    status,
+                    serde_json::json!({ "message": "fault injected by the fake server" }),
+                ),
             };
             guard.status = reply.status;
-            return Ok(render(&reply, shared.defect));
+            return Ok(render(&reply));
         }
     }
 
-    let reply = match read.into_request(parts, path, &shared)? {
-        Ok(request) => match shared.dialect {
-            Dialect::BookLore => booklore::handle(&shared, &request).await,
-            Dialect::Kosync => kosync::handle(&shared, &request).await,
-        },
-        Err(refused) => refused,
+    let reply = match read.into_request(parts, path)? {
+        Ok(request) => shared.handler.answer(&shared, &request).await,
+        Err(refusal) => shared.handler.refuse(&shared, refusal),
     };
     guard.status = reply.status;
-    Ok(finish(render(&reply, shared.defect), &reply))
-}
-
-/// The headers that depend on the status: `Allow` on a 405, and `Connection:
-/// close` after a body that was not read whole (413, 408), whose rest would
-/// otherwise be taken for the next request.
-fn finish(
-    mut response: hyper::Response<Full<Bytes>>,
-    reply: &Reply,
-) -> hyper::Response<Full<Bytes>> {
-    if matches!(reply.status, 408 | 413) {
-        response
-            .headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
-    }
-    if let Some(allow) = reply.allow {
-        response
-            .headers_mut()
-            .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-    }
-    response
+    Ok(render(&reply))
 }
 
 /// Read and discard a little more of a refused body in the background, so the
@@ -392,32 +295,28 @@ fn drain(rest: Option<Incoming>) {
     });
 }
 
-/// The answer to a request whose body was not read (413, 408), in the dialect's error shape.
-fn unread(shared: &Shared, status: u16, message: &str) -> Reply {
-    match shared.dialect {
-        Dialect::BookLore => booklore::error(status, message, shared.clock.now()),
-        Dialect::Kosync => Reply::json(status, serde_json::json!({ "message": message })),
-    }
-}
-
-/// Turn a reply into a response; the one place the media type is decided.
-pub(crate) fn render(reply: &Reply, defect: Option<Defect>) -> hyper::Response<Full<Bytes>> {
-    let json_type = match defect {
-        Some(Defect::TextPlainContentType) => "text/plain",
-        Some(Defect::CharsetInContentType) => "application/json; charset=utf-8",
-        _ => protocol::JSON_CONTENT_TYPE,
-    };
+/// Turn a reply into a response; the one place media types are set.
+fn render(reply: &Reply) -> hyper::Response<Full<Bytes>> {
     let (content_type, bytes) = match &reply.body {
-        ReplyBody::Json(value) => (json_type, Bytes::from(value.to_string())),
+        ReplyBody::Json(value) => (protocol::JSON_CONTENT_TYPE, Bytes::from(value.to_string())),
         ReplyBody::Text(text) => ("text/plain", Bytes::from(text.clone())),
-        ReplyBody::Raw(raw) => (protocol::JSON_CONTENT_TYPE, Bytes::from(raw.clone())),
-        ReplyBody::Serialized(bytes) => (protocol::JSON_CONTENT_TYPE, bytes.clone()),
+        ReplyBody::Raw {
+            content_type,
+            bytes,
+        } => (*content_type, bytes.clone()),
     };
     let mut response = hyper::Response::new(Full::new(bytes));
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // A body that was not read whole (413, 408) would be taken for the next
+    // request: close the connection after answering.
+    if matches!(reply.status, 408 | 413) {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    if let Some(allow) = reply.allow {
+        headers.insert(ALLOW, HeaderValue::from_static(allow));
+    }
     response
 }

@@ -6,73 +6,41 @@
 //! Like the reference, a pull only routes ids of `[A-Za-z0-9_]+`.
 
 use hyper::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::http::{Reply, ReplyBody, Request};
-use super::push::{self, AuthFailure, PushProblem};
-use super::{Defect, Shared, UserSpec};
+use super::sync::{self, Answer, BodyProblem, Refusal, Route, Rules};
+use super::wire::{Reply, Request};
+use super::Shared;
 use crate::protocol::{kosync_codes as code, routes, KOSYNC_ACCEPT};
+
+pub(crate) const RULES: Rules = Rules {
+    ignore_key_case: false,
+    device_required: true,
+    has_library: false,
+    registers_users: true,
+    sign_in_checks_sync: true,
+};
 
 /// `{"code", "message"}` with the HTTP status the reference pairs with it.
 pub(crate) fn error(status: u16, code: u16, message: &str) -> Reply {
     Reply::json(status, json!({ "code": code, "message": message }))
 }
 
-fn unauthorized() -> Reply {
-    error(401, code::UNAUTHORIZED, "Unauthorized")
-}
-
-/// The plain 404 the reference gives for a route it does not have.
-fn no_route() -> Reply {
-    Reply::text(404, "Not Found")
-}
-
-pub(crate) async fn handle(shared: &Shared, request: &Request) -> Reply {
-    let mut reply = dispatch(shared, request).await;
-    if let (true, ReplyBody::Json(Value::Object(body))) =
-        (shared.has(Defect::KosyncErrorsWithoutCode), &mut reply.body)
-    {
-        body.remove("code");
-    }
-    reply
-}
-
-async fn dispatch(shared: &Shared, request: &Request) -> Reply {
-    let route = request.path.as_str();
-    let pull_prefix = format!("{}/", routes::PROGRESS);
-    let known = matches!(
-        (&request.method, route),
-        (&Method::POST, routes::CREATE)
-            | (&Method::GET, routes::AUTH)
-            | (&Method::PUT, routes::PROGRESS)
-            | (&Method::GET, routes::HEALTHCHECK)
-    ) || (request.method == Method::GET
-        && route
-            .strip_prefix(&pull_prefix)
-            .is_some_and(is_routable_document));
-    if !known || (route == routes::HEALTHCHECK && shared.has(Defect::KosyncNoHealthcheck)) {
-        return no_route();
-    }
-    if shared.strict_accept {
-        if let Some(refusal) = accept_refusal(shared, request) {
-            return refusal;
-        }
-    }
-    match (&request.method, route) {
-        (&Method::POST, routes::CREATE) => create(shared, request).await,
-        (&Method::GET, routes::AUTH) => match authorized(shared, request) {
-            Ok(user) if shared.has(Defect::KosyncAuthAnswersUsername) => {
-                Reply::json(200, json!({ "username": user.name }))
-            }
-            Ok(_) => Reply::json(200, json!({ "authorized": "OK" })),
-            Err(reply) => reply,
+pub(crate) fn route(request: &Request) -> Route {
+    let path = request.path.as_str();
+    match (&request.method, path) {
+        (&Method::POST, routes::CREATE) => Route::Create,
+        (&Method::GET, routes::AUTH) => Route::Auth,
+        (&Method::PUT, routes::PROGRESS) => Route::Push,
+        (&Method::GET, routes::HEALTHCHECK) => Route::Healthcheck,
+        (&Method::GET, _) => match path
+            .strip_prefix(routes::PROGRESS)
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            Some(document) if is_routable_document(document) => Route::Pull(document.to_owned()),
+            _ => Route::NotFound,
         },
-        (&Method::PUT, routes::PROGRESS) => push_progress(shared, request).await,
-        (&Method::GET, routes::HEALTHCHECK) => Reply::json(200, json!({ "state": "OK" })),
-        _ => match route.strip_prefix(&pull_prefix) {
-            Some(document) => pull_progress(shared, request, document).await,
-            None => no_route(),
-        },
+        _ => Route::NotFound,
     }
 }
 
@@ -84,15 +52,14 @@ fn is_routable_document(document: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// 412 unless `Accept` names the vendor media type (code 100 absent, 101 other).
-fn accept_refusal(shared: &Shared, request: &Request) -> Option<Reply> {
+/// With `--strict-accept`, a known route needs `Accept` to name the vendor
+/// media type (412 code 100 when absent, 101 otherwise).
+pub(crate) fn admit(shared: &Shared, route: &Route, request: &Request) -> Result<(), Refusal> {
+    if !shared.strict_accept || *route == Route::NotFound {
+        return Ok(());
+    }
     let Some(accept) = request.headers.get(hyper::header::ACCEPT) else {
-        let missing = if shared.has(Defect::KosyncMissingAcceptCode101) {
-            code::ACCEPT_MISMATCH
-        } else {
-            code::ACCEPT_MISSING
-        };
-        return Some(error(412, missing, "Accept header is missing"));
+        return Err(Refusal::AcceptMissing);
     };
     let names_vendor_type = accept.to_str().ok().is_some_and(|value| {
         value.split(',').any(|range| {
@@ -102,147 +69,69 @@ fn accept_refusal(shared: &Shared, request: &Request) -> Option<Reply> {
                 .is_some_and(|t| t.trim().eq_ignore_ascii_case(KOSYNC_ACCEPT))
         })
     });
-    (!names_vendor_type || shared.has(Defect::KosyncRejectsVendorAccept)).then(|| {
-        error(
+    if names_vendor_type {
+        Ok(())
+    } else {
+        Err(Refusal::AcceptMismatch)
+    }
+}
+
+/// The wire form of a route's outcome.
+pub(crate) fn to_wire(outcome: &Result<Answer, Refusal>) -> Reply {
+    match outcome {
+        Ok(Answer::SignedIn(_)) => Reply::json(200, json!({ "authorized": "OK" })),
+        Ok(Answer::Registered(user)) => Reply::json(201, json!({ "username": user.name })),
+        Ok(Answer::Pushed(stored)) => Reply::json(
+            200,
+            json!({ "document": stored.document, "timestamp": stored.timestamp }),
+        ),
+        Ok(Answer::Progress(Some(record))) => Reply::json(200, sync::record_json(record, None)),
+        Ok(Answer::Progress(None)) => Reply::json(200, json!({})),
+        Ok(Answer::Healthy) => Reply::json(200, json!({ "state": "OK" })),
+        Err(refusal) => refused(refusal),
+    }
+}
+
+fn refused(refusal: &Refusal) -> Reply {
+    match refusal {
+        Refusal::NoRoute => Reply::text(404, "Not Found"),
+        Refusal::AcceptMissing => error(412, code::ACCEPT_MISSING, "Accept header is missing"),
+        Refusal::AcceptMismatch => error(
             412,
             code::ACCEPT_MISMATCH,
             &format!("Accept must be {KOSYNC_ACCEPT}"),
-        )
-    })
-}
-
-fn authorized(shared: &Shared, request: &Request) -> Result<UserSpec, Reply> {
-    let user = push::authenticate(shared, request, false).map_err(|failure| {
-        if failure == AuthFailure::WrongKey && shared.has(Defect::KosyncWrongKeyCode403) {
-            error(403, code::UNAUTHORIZED, "Forbidden")
-        } else {
-            unauthorized()
+        ),
+        Refusal::Credentials(_) | Refusal::SyncDisabled => {
+            error(401, code::UNAUTHORIZED, "Unauthorized")
         }
-    })?;
-    if push::may_sync(shared, &user) {
-        Ok(user)
-    } else {
-        Err(unauthorized())
+        Refusal::RegistrationClosed => {
+            error(402, code::REGISTRATION_DISABLED, "Registration is disabled")
+        }
+        Refusal::BadBody(problem) => body_refusal(*problem),
+        Refusal::UnusableName { name, problem } => error(
+            403,
+            code::INVALID_REQUEST,
+            &format!("{problem}: {name:?} could never sign in"),
+        ),
+        Refusal::NameTaken => error(402, code::USER_EXISTS, "Username is already registered"),
+        // The reference has no library; kept total for completeness.
+        Refusal::UnknownBook(_) => error(404, code::DOCUMENT_MISSING, "no such document"),
+        Refusal::BodyTooLarge => Reply::json(413, json!({ "message": sync::too_large_message() })),
+        Refusal::BodyTimedOut => Reply::json(
+            408,
+            json!({ "message": "the request body did not arrive in time" }),
+        ),
+        Refusal::Store(err) => error(500, 500, &format!("the store failed: {err}")),
     }
 }
 
 /// 400 code 103/104 for a body that is not a JSON object, 403 code 2004 for
 /// no document, 403 code 2003 for any other field problem.
-fn body_refusal(shared: &Shared, problem: PushProblem) -> Reply {
+fn body_refusal(problem: BodyProblem) -> Reply {
     match problem {
-        PushProblem::InvalidJson if shared.has(Defect::KosyncInvalidJson500) => {
-            error(500, code::INVALID_JSON, problem.message())
-        }
-        PushProblem::InvalidJson => error(400, code::INVALID_JSON, problem.message()),
-        PushProblem::NotAnObject => error(400, code::NOT_AN_OBJECT, problem.message()),
-        PushProblem::DocumentMissing | PushProblem::DocumentNotAString
-            if !shared.has(Defect::KosyncMissingDocumentCode2003) =>
-        {
-            error(403, code::DOCUMENT_MISSING, problem.message())
-        }
-        _ if shared.has(Defect::KosyncInvalidPushCode400) => {
-            error(400, code::INVALID_REQUEST, problem.message())
-        }
-        _ => error(403, code::INVALID_REQUEST, problem.message()),
-    }
-}
-
-async fn create(shared: &Shared, request: &Request) -> Reply {
-    if !shared.registration && !shared.has(Defect::KosyncRegistrationDisabledIgnored) {
-        return error(402, code::REGISTRATION_DISABLED, "Registration is disabled");
-    }
-    let map = match push::json_object(&request.body) {
-        Ok(map) => map,
-        Err(problem) => return body_refusal(shared, problem),
-    };
-    // `password` is what KOReader sends: the MD5 of the password, the same
-    // value as `x-auth-key` later.
-    let (Some(name), Some(key)) = (
-        map.get("username").and_then(Value::as_str),
-        map.get("password").and_then(Value::as_str),
-    ) else {
-        return error(
-            403,
-            code::INVALID_REQUEST,
-            "username and password are required",
-        );
-    };
-    if key.is_empty() {
-        return error(403, code::INVALID_REQUEST, "password must not be empty");
-    }
-    if let Some(problem) = super::user_name_problem(name) {
-        return error(
-            403,
-            code::INVALID_REQUEST,
-            &format!("{problem}: {name:?} could never sign in"),
-        );
-    }
-    let user = UserSpec {
-        name: name.to_owned(),
-        key: key.to_owned(),
-        sync_enabled: true,
-    };
-    {
-        let mut users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
-        if users.contains_key(name) && !shared.has(Defect::KosyncTakenNameAllowed) {
-            return error(402, code::USER_EXISTS, "Username is already registered");
-        }
-        users.insert(name.to_owned(), user.clone());
-    }
-    if let Err(err) = shared.persist_user(&user).await {
-        shared
-            .users
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
-        return error(500, 500, &format!("the store failed: {err:#}"));
-    }
-    let created = if shared.has(Defect::KosyncRegistrationAnswers200) {
-        200
-    } else {
-        201
-    };
-    Reply::json(created, json!({ "username": name }))
-}
-
-async fn push_progress(shared: &Shared, request: &Request) -> Reply {
-    let user = match authorized(shared, request) {
-        Ok(user) => user,
-        Err(reply) => return reply,
-    };
-    let checked = match push::check_push(shared, &request.body, true) {
-        Ok(checked) => checked,
-        Err(problem) => return body_refusal(shared, problem),
-    };
-    match push::store_push(shared, push::owner(shared, &user), checked).await {
-        Ok(stored) => {
-            let mut answer = json!({
-                "document": stored.document,
-                "timestamp": push::wire_timestamp(shared, stored.timestamp),
-            });
-            if let (true, Some(fields)) = (
-                shared.has(Defect::KosyncPushAnswersWithoutTimestamp),
-                answer.as_object_mut(),
-            ) {
-                fields.remove("timestamp");
-            }
-            Reply::json(200, answer)
-        }
-        Err(err) => error(500, 500, &format!("the store failed: {err:#}")),
-    }
-}
-
-async fn pull_progress(shared: &Shared, request: &Request, document: &str) -> Reply {
-    let user = match authorized(shared, request) {
-        Ok(user) => user,
-        Err(reply) => return reply,
-    };
-    match shared.load(push::owner(shared, &user), document).await {
-        Ok(Some(record)) => Reply::json(200, push::record_json(shared, &record, None)),
-        Ok(None) if shared.has(Defect::KosyncUnknownDocument404) => {
-            error(404, code::DOCUMENT_MISSING, "no progress for this document")
-        }
-        Ok(None) => Reply::json(200, json!({})),
-        Err(err) => error(500, 500, &format!("the store failed: {err:#}")),
+        BodyProblem::InvalidJson => error(400, code::INVALID_JSON, problem.message()),
+        BodyProblem::NotAnObject => error(400, code::NOT_AN_OBJECT, problem.message()),
+        p if p.is_about_document() => error(403, code::DOCUMENT_MISSING, p.message()),
+        p => error(403, code::INVALID_REQUEST, p.message()),
     }
 }

@@ -18,18 +18,24 @@ pub mod admin_client;
 mod booklore;
 pub mod cli;
 pub mod clock;
-mod defect;
 mod faults;
+mod handler;
 mod http;
 mod journal;
 mod kosync;
-mod push;
+#[cfg(feature = "mutants")]
+mod mutants;
 pub mod store;
+mod sync;
+mod wire;
 
 pub use admin_client::AdminClient;
-pub use defect::Defect;
 pub use faults::Fault;
-pub use journal::JournalEntry;
+pub use journal::{JournalEntry, Truncated};
+#[cfg(feature = "mutants")]
+pub use mutants::Defect;
+#[cfg(not(feature = "mutants"))]
+pub use no_defects::Defect;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -70,7 +76,8 @@ pub struct ServerConfig {
     /// When set, the admin API requires it (from any address); when not, the
     /// admin API answers loopback peers only.
     pub admin_token: Option<String>,
-    /// A deliberate contract violation, for detection tests; `None` = correct server.
+    /// A deliberate contract violation, for detection tests; `None` = correct
+    /// server. Without the `mutants` feature no [`Defect`] exists.
     #[doc(hidden)]
     pub defect: Option<Defect>,
 }
@@ -171,10 +178,12 @@ impl BookPolicy {
 /// State shared by every connection of one server.
 pub(crate) struct Shared {
     pub dialect: Dialect,
+    pub handler: Box<dyn handler::Handler>,
     pub registration: bool,
     pub strict_accept: bool,
+    /// Largest body read; `None` reads any (only a defective server does).
+    pub body_limit: Option<usize>,
     pub admin_token: Option<String>,
-    pub defect: Option<Defect>,
     pub users: Mutex<BTreeMap<String, UserSpec>>,
     pub books: Mutex<BookPolicy>,
     pub store: Arc<dyn ProgressStore>,
@@ -185,10 +194,6 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn has(&self, defect: Defect) -> bool {
-        self.defect == Some(defect)
-    }
-
     pub fn user(&self, name: &str) -> Option<UserSpec> {
         self.users
             .lock()
@@ -205,6 +210,23 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .insert(user.name.clone(), user);
         Ok(())
+    }
+
+    /// Add `user` unless the name is taken; true when added.
+    pub fn insert_new_user(&self, user: &UserSpec) -> bool {
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        if users.contains_key(&user.name) {
+            return false;
+        }
+        users.insert(user.name.clone(), user.clone());
+        true
+    }
+
+    pub fn remove_user(&self, name: &str) {
+        self.users
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
     }
 
     /// Keep a user in the store (without touching the in-memory list).
@@ -318,12 +340,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     if let BookPolicy::Known(set) = &mut books {
         set.extend(kept_books);
     }
-    let shared = Arc::new(Shared {
+    #[allow(unused_mut)] // changed only when a defect is installed
+    let mut shared = Shared {
         dialect: config.dialect,
+        handler: Box::new(handler::Reference),
         registration: config.registration,
         strict_accept: config.strict_accept,
+        body_limit: Some(protocol::MAX_BODY_BYTES),
         admin_token: config.admin_token.clone(),
-        defect: config.defect,
         users: Mutex::new(users),
         books: Mutex::new(books),
         store,
@@ -331,7 +355,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         read_timeout: config.read_timeout,
         faults: faults::FaultList::default(),
         clock: clock::ServerClock::default(),
-    });
+    };
+    #[cfg(feature = "mutants")]
+    if let Some(defect) = config.defect {
+        mutants::install(defect, &mut shared);
+    }
+    let shared = Arc::new(shared);
     let task = tokio::spawn(http::accept_loop(
         listener,
         shared,
@@ -388,6 +417,48 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+    }
+}
+
+/// Without the `mutants` feature the server has no defective variants: this
+/// [`Defect`] has no values, so `ServerConfig::defect` is always `None` and
+/// callers that pass one through need no feature switches of their own.
+#[cfg(not(feature = "mutants"))]
+mod no_defects {
+    use std::fmt;
+    use std::str::FromStr;
+
+    /// A deliberate contract violation; none exist in this build.
+    #[doc(hidden)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+    pub enum Defect {}
+
+    impl Defect {
+        /// Every defect: none in this build.
+        pub const ALL: &'static [Defect] = &[];
+
+        pub fn name(self) -> String {
+            match self {}
+        }
+
+        pub fn breaks(self) -> &'static str {
+            match self {}
+        }
+    }
+
+    impl fmt::Display for Defect {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match *self {}
+        }
+    }
+
+    impl FromStr for Defect {
+        type Err = String;
+        fn from_str(s: &str) -> Result<Self, Self::Err> {
+            Err(format!(
+                "no defect {s:?} in this build: defective servers exist only with the `mutants` cargo feature"
+            ))
         }
     }
 }

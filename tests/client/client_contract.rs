@@ -62,3 +62,79 @@ async fn the_reference_model_passes_every_client_scenario() {
         );
     }
 }
+
+/// A client declaring less (adapter protocol 2) is asked for nothing else:
+/// the scenarios that need what it lacks are not applicable, with the
+/// capability named, and everything else still runs and passes. The model
+/// keeps every behaviour, so a failure here is the harness using something
+/// the client did not declare.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_declaring_less_gets_not_applicable_never_a_failure() {
+    use kosync_contract::adapter::model_driver::ModelDriver;
+    use kosync_contract::adapter::{Capabilities, Capability, ClientDriver};
+    use kosync_contract::model::Profile;
+    use kosync_contract::protocol::Dialect;
+    use std::sync::Arc;
+
+    // What KOReader's built-in plugin has.
+    let declared = Capabilities::of(&[
+        Capability::PendingCount,
+        Capability::PeriodicPushes,
+        Capability::PushNow,
+        Capability::PullNow,
+        Capability::SignIn,
+    ]);
+    let drivers: kosync_contract::contract::client::world::DriverFactory = Arc::new(move || {
+        let driver = ModelDriver::for_profile(Profile::BookLorePlugin, Dialect::BookLore)
+            .declaring(declared);
+        Ok(Box::new(driver) as Box<dyn ClientDriver>)
+    });
+    let report = verify_client(
+        ClientTarget::Driver {
+            drivers,
+            describe: "model declaring less".into(),
+            args: String::new(),
+        },
+        ClientRunOptions::default(),
+    )
+    .await
+    .expect("the client features run");
+    let wrong: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| !matches!(r.status, Status::Passed | Status::NotApplicable))
+        .map(|r| {
+            format!(
+                "{} {:?}: {:?} / {:?}",
+                r.scenario, r.status, r.step, r.actual
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(report.exit_code(), 0);
+    let na: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::NotApplicable)
+        .collect();
+    let reason_of = |rule: &str| {
+        na.iter()
+            .find(|r| r.rules.iter().any(|id| id == rule))
+            .and_then(|r| r.reason.clone())
+            .unwrap_or_else(|| panic!("no not-applicable scenario of {rule}"))
+    };
+    assert!(reason_of("C-RATE-1").contains("needs rating"));
+    assert!(reason_of("C-MAN-2").contains("needs manual_only"));
+    assert!(reason_of("C-Q-4").contains("needs queue_summary"));
+    assert!(reason_of("C-Q-2").contains("needs sync_pending_now"));
+    assert!(reason_of("C-PULL-4").contains("needs pull_toggles"));
+    assert!(
+        report
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Passed)
+            .count()
+            > 20,
+        "most scenarios need nothing the client lacks"
+    );
+}

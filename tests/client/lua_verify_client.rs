@@ -100,7 +100,12 @@ fn a_silent_adapter_ends_in_exit_2_after_the_timeout() {
     let started = std::time::Instant::now();
     let (output, _) = verify(
         "sh fixtures/adapters/broken/silent.sh",
-        &["--adapter-timeout-ms", "300"],
+        &[
+            "--adapter-timeout-ms",
+            "300",
+            "--adapter-startup-timeout-ms",
+            "300",
+        ],
     );
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(

@@ -15,4 +15,5 @@ mod hash_cli;
 mod hash_features;
 mod ignored;
 mod install;
+mod layering;
 mod misspelt;

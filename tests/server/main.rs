@@ -12,6 +12,7 @@ mod server_cli;
 mod server_contract;
 mod server_contract_cli;
 mod server_defects;
+mod server_durability;
 mod server_kosync;
 mod server_robustness;
 mod server_state_machine;

@@ -11,16 +11,20 @@ use std::sync::Arc;
 
 use super::differential;
 use super::world::{
-    profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, DEFAULT_PROFILE,
+    profile_named, profile_names, ClientContext, ClientWorld, DriverFactory, CLOCK_START,
+    DEFAULT_PROFILE, READER_PASSWORD, READER_USER,
 };
 use crate::adapter::model_driver::ModelDriver;
-use crate::adapter::ClientDriver;
+use crate::adapter::subprocess::Timeouts;
+use crate::adapter::{Capabilities, ClientDriver, ClientIdentity};
 use crate::contract::args::CommonVerifyArgs;
 use crate::contract::report::Report;
 use crate::contract::runner::{self, FeatureSource, HarnessError, RunOptions};
 use crate::exit::Outcome;
 use crate::model::Mutant;
+use crate::model::Settings;
 use crate::protocol::Dialect;
+use crate::server::{ServerConfig, UserSpec};
 
 /// The built-in client features (`features/client`).
 pub fn builtin_client_features() -> FeatureSource {
@@ -43,6 +47,10 @@ pub struct VerifyClientArgs {
     /// ends with exit 2.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub adapter_timeout_ms: u64,
+    /// How long the adapter may take from being started to answering `init`
+    /// (loading an interpreter and the client is slow on a busy machine).
+    #[arg(long, default_value_t = 30000, value_name = "MS")]
+    pub adapter_startup_timeout_ms: u64,
     /// Random cases of the differential run after the features (default 200;
     /// 0 skips it; with --tags it runs only when this is given).
     #[arg(long, value_name = "N")]
@@ -124,6 +132,7 @@ pub async fn verify_client(
         Some(expr) => Some(runner::parse_tags(expr).map_err(HarnessError::Target)?),
         None => None,
     };
+    let mut model_capabilities = None;
     let (drivers, describe, args): (DriverFactory, String, String) = match target {
         ClientTarget::Model(mutant) => {
             let Some(profile) = profile_named(&options.profile) else {
@@ -145,6 +154,7 @@ pub async fn verify_client(
                 Some(m) => format!("reference model with mutant {}", m.name()),
                 None => "reference model (in process)".to_string(),
             };
+            model_capabilities = Some(Capabilities::of_profile(profile));
             (drivers, describe, String::new())
         }
         ClientTarget::Driver {
@@ -153,10 +163,20 @@ pub async fn verify_client(
             args,
         } => (drivers, describe, args),
     };
+    let capabilities = match &model_capabilities {
+        Some(capabilities) => *capabilities,
+        None => match probe_capabilities(&drivers).await {
+            Ok(capabilities) => capabilities,
+            Err(StartFailed(message)) => {
+                return Ok(start_failure_report(describe, &options.profile, message))
+            }
+        },
+    };
     let context = ClientContext {
         drivers,
         profile: options.profile.clone(),
         target_args: args,
+        capabilities,
     };
     runner::run::<ClientWorld>(
         Arc::new(context),
@@ -170,6 +190,53 @@ pub async fn verify_client(
         },
     )
     .await
+}
+
+/// The client could not be started (and so nothing can be checked).
+struct StartFailed(String);
+
+/// A report of a run in which the client never started: one harness error (exit 2).
+fn start_failure_report(describe: String, profile: &str, message: String) -> Report {
+    let mut result = crate::contract::report::CaseResult::new(
+        "adapter start",
+        "the adapter answers init and shutdown",
+        &[],
+        crate::contract::catalogue::Level::Must,
+        crate::contract::report::Status::Error,
+    );
+    result.actual = Some(message);
+    let mut report = Report::new(describe, None, Some(profile.to_string()), vec![result]);
+    report.note(
+        "no scenario ran: the adapter must start before anything can be checked \
+         (docs/adapter-protocol.md)",
+    );
+    report
+}
+
+/// What the client declares, asked of one session started against a fake
+/// server before the scenarios: which scenarios apply depends on it.
+async fn probe_capabilities(drivers: &DriverFactory) -> Result<Capabilities, StartFailed> {
+    let cannot = |what: String| StartFailed(format!("the client could not be started: {what}"));
+    let mut driver = drivers().map_err(|e| cannot(e.to_string()))?;
+    let mut config = ServerConfig::new(Dialect::BookLore);
+    config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
+    let server = crate::server::start(config)
+        .await
+        .map_err(|e| StartFailed(format!("cannot start the fake server: {e:#}")))?;
+    let identity = ClientIdentity {
+        base_url: server.base_url(),
+        user: READER_USER.to_string(),
+        password: READER_PASSWORD.to_string(),
+        device: "kosync-contract probe".to_string(),
+        device_id: "0000000000000000000000000000A0A0".to_string(),
+        clock_start: CLOCK_START,
+    };
+    let started = driver.start(&identity, &Settings::default()).await;
+    let stopped = driver.stop().await;
+    server.shutdown().await;
+    let capabilities = started.map_err(|e| cannot(e.to_string()))?;
+    stopped.map_err(|e| cannot(e.to_string()))?;
+    Ok(capabilities)
 }
 
 /// The options of a client run as `verify-client` flags give them, or why the
@@ -198,7 +265,10 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
         },
         None => None,
     };
-    let timeout = std::time::Duration::from_millis(args.adapter_timeout_ms.max(1));
+    let timeout = Timeouts {
+        message: std::time::Duration::from_millis(args.adapter_timeout_ms.max(1)),
+        startup: std::time::Duration::from_millis(args.adapter_startup_timeout_ms.max(1)),
+    };
     let target = match &adapter {
         Some(command) => {
             let make =
@@ -218,28 +288,25 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
             return Outcome::HarnessError;
         }
     };
+    let mut capabilities = match profile_named(&args.profile) {
+        Some(profile) => Capabilities::of_profile(profile),
+        None => Capabilities::all(),
+    };
     if let Some(command) = &adapter {
-        if let Err(err) = runtime.block_on(differential::preflight(command, timeout)) {
-            eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
-            let mut result = crate::contract::report::CaseResult::new(
-                "adapter start",
-                "the adapter answers init and shutdown",
-                &[],
-                crate::contract::catalogue::Level::Must,
-                crate::contract::report::Status::Error,
-            );
-            result.actual = Some(err.to_string());
-            let mut report = Report::new(
-                format!("adapter `{}`", command.line),
-                None,
-                Some(args.profile.clone()),
-                vec![result],
-            );
-            report.note("no scenario ran: the adapter must start before anything can be checked (docs/adapter-protocol.md)");
-            return args
-                .common
-                .report
-                .emit(&report, "kosync-contract verify-client");
+        match runtime.block_on(differential::preflight(command, timeout)) {
+            Ok(declared) => capabilities = declared,
+            Err(err) => {
+                eprintln!("kosync-contract verify-client: the adapter could not be started: {err}");
+                let report = start_failure_report(
+                    format!("adapter `{}`", command.line),
+                    &args.profile,
+                    err.to_string(),
+                );
+                return args
+                    .common
+                    .report
+                    .emit(&report, "kosync-contract verify-client");
+            }
         }
     }
     let options = match run_options(&args) {
@@ -283,7 +350,9 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
                 }),
             },
         };
-        let options = differential::Options::new(cases, seed).for_profile(profile);
+        let options = differential::Options::new(cases, seed)
+            .for_profile(profile)
+            .declaring(capabilities);
         let found = differential::run(&candidate, options);
         let reproduce = format!(
             "kosync-contract verify-client{} --cases {cases} --seed {seed}",

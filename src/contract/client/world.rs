@@ -22,8 +22,9 @@ use futures::FutureExt as _;
 use serde_json::json;
 
 use super::replay::{self, Scripted};
-use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
-use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
+use crate::adapter::capability::not_applicable_reason;
+use crate::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity, DriverError};
+use crate::contract::runner::{self, Applicability, ContractWorld, DeferredFailures, ScenarioMeta};
 use crate::model::{
     valid_pages_per_sync, ClientConfig, Effect, Event, Position, Profile, QueueCounts, Settings,
     SettingsPatch,
@@ -61,6 +62,10 @@ pub struct ClientContext {
     pub profile: String,
     /// How the client is named in reproduction lines (`--adapter '…'` or nothing).
     pub target_args: String,
+    /// What the client declares it can do (adapter protocol 2; everything
+    /// protocol 1 could ask for when the adapter speaks 1). A scenario that
+    /// needs more is not applicable.
+    pub capabilities: Capabilities,
 }
 
 impl fmt::Debug for ClientContext {
@@ -68,9 +73,14 @@ impl fmt::Debug for ClientContext {
         f.debug_struct("ClientContext")
             .field("profile", &self.profile)
             .field("target_args", &self.target_args)
+            .field("capabilities", &self.capabilities)
             .finish_non_exhaustive()
     }
 }
+
+/// Tag prefix of a scenario that needs a capability its steps do not show:
+/// `@needs-rating`, `@needs-queue-summary` (`-` for the wire name's `_`).
+pub const NEEDS_TAG: &str = "needs-";
 
 /// The reader's account on the fake server.
 pub const READER_USER: &str = "reader";
@@ -160,12 +170,22 @@ pub struct ClientWorld {
     block: Block,
     /// Things the harness did (seeding, faults), for the transcript.
     pub(crate) notes: Vec<(usize, String)>,
+    /// What the client declared it can do.
+    capabilities: Capabilities,
+    /// Checks a Then step could not make: the client does not keep what they read.
+    unchecked: BTreeSet<Capability>,
     /// The same, as data, for replaying the scenario on the reference.
     script: Vec<(usize, Scripted)>,
     /// Where the current `When` block's events start.
     mark_events: usize,
     /// The profile the client claims (the reference plays it in replays).
     profile: Profile,
+    /// Whether the current block's virtual time has run out (see [`ClientWorld::then`]).
+    settled: bool,
+    /// The step being run, as written.
+    current_step: String,
+    /// Checks that failed without stopping the scenario: (step, expected, actual).
+    soft: Vec<(String, String, String)>,
 }
 
 impl fmt::Debug for ClientWorld {
@@ -213,17 +233,43 @@ impl ClientWorld {
             mark_exchanges: 0,
             block: Block::Given,
             notes: Vec::new(),
+            capabilities: Capabilities::all(),
+            unchecked: BTreeSet::new(),
             script: Vec::new(),
             mark_events: 0,
             profile: Profile::default(),
+            settled: false,
+            current_step: String::new(),
+            soft: Vec::new(),
         }
+    }
+
+    /// Stop the scenario as not applicable unless the client has `capability`:
+    /// for what the scenario must do (an event, a setting), so nothing the
+    /// client lacks is ever sent to it.
+    pub(crate) fn require(&self, capability: Capability) {
+        if !self.capabilities.has(capability) {
+            runner::not_applicable(not_applicable_reason(capability));
+        }
+    }
+
+    /// Whether a check reading `capability` can be made. When it cannot, the
+    /// check is left out and noted, the scenario goes on (its other checks
+    /// still count), and it ends not applicable unless another check failed.
+    pub(crate) fn can_check(&mut self, capability: Capability) -> bool {
+        if self.capabilities.has(capability) {
+            return true;
+        }
+        self.unchecked.insert(capability);
+        false
     }
 
     /// Note which kind of step is running; the first `When` after a `Given` or
     /// `Then` marks where the outcome the next `Then`s look at begins.
-    pub(crate) fn enter(&mut self, ty: cucumber::gherkin::StepType) {
+    pub(crate) fn enter(&mut self, step: &cucumber::gherkin::Step) {
         use cucumber::gherkin::StepType;
-        let block = match ty {
+        self.current_step = format!("{}{}", step.keyword, step.value);
+        let block = match step.ty {
             StepType::Given => Block::Given,
             StepType::When => Block::When,
             StepType::Then => Block::Then,
@@ -232,8 +278,50 @@ impl ClientWorld {
             self.mark_effects = self.effects.len();
             self.mark_exchanges = self.exchanges.len();
             self.mark_events = self.events.len();
+            self.settled = false;
         }
         self.block = block;
+    }
+
+    /// Start a `Then` (or `Given`) check. The first `Then` after the
+    /// scenario's events lets virtual time run out first — the profile's
+    /// horizon, longer than any timer a client has — so that "no push",
+    /// "only", counts and positions are judged once the client is quiet, not
+    /// right after the last event. A `Given` check is a premise, judged as it is.
+    pub(crate) async fn then(&mut self, step: &cucumber::gherkin::Step) {
+        self.enter(step);
+        if step.ty == cucumber::gherkin::StepType::Then && !self.settled {
+            self.settled = true;
+            let horizon = self.profile.policy().horizon_seconds;
+            self.note(format!(
+                "harness: {horizon} s of virtual time pass before the checks, so the client is quiet"
+            ));
+            self.pass_time(horizon).await;
+        }
+    }
+
+    /// A check of the current step failed: the rule expected `expected`, the
+    /// client did `actual`. A `Then` check is recorded and the scenario goes
+    /// on (every failed check is reported at the end); a `Given` premise
+    /// that does not hold stops it here.
+    pub(crate) fn miss(&mut self, expected: impl Into<String>, actual: impl Into<String>) {
+        let (expected, actual) = (expected.into(), actual.into());
+        if self.block == Block::Then {
+            self.soft
+                .push((self.current_step.clone(), expected, actual));
+        } else {
+            self.fail(expected, actual);
+        }
+    }
+
+    /// Fail the scenario now, with every check that failed before.
+    pub(crate) fn fail(&mut self, expected: impl Into<String>, actual: impl Into<String>) -> ! {
+        self.soft
+            .push((self.current_step.clone(), expected.into(), actual.into()));
+        let Some(failures) = self.deferred_failures() else {
+            runner::harness_fault("internal: no failure to report");
+        };
+        runner::fail(failures.expected, failures.actual)
     }
 
     /// The fake server's admin client (present once `prepare` ran).
@@ -275,6 +363,13 @@ impl ClientWorld {
     /// Change a setting: before the client started, in its start settings;
     /// afterwards, as a [`Event::SettingsChanged`]. Returns what was observed.
     pub(crate) async fn change_settings(&mut self, patch: SettingsPatch, fields: &[&'static str]) {
+        if let Ok(serde_json::Value::Object(set)) = serde_json::to_value(&patch) {
+            for (field, value) in &set {
+                if let Some(capability) = Capabilities::for_setting(field, value) {
+                    self.require(capability);
+                }
+            }
+        }
         self.touched.extend(fields.iter().copied());
         if !self.started {
             apply_patch(&mut self.settings, &patch);
@@ -289,12 +384,23 @@ impl ClientWorld {
             return;
         }
         let identity = self.identity();
-        let settings = self.settings.clone();
+        // Settings the client lacks go out at what their absence amounts to,
+        // so the client is told what it runs.
+        let settings = self.capabilities.settings_as_run(&self.settings);
         let Some(driver) = self.driver.as_mut() else {
             harness_fault("no client driver for this scenario");
         };
-        if let Err(err) = driver.start(&identity, &settings).await {
-            harness_fault(format!("the client could not be started: {err}"));
+        let declared = match driver.start(&identity, &settings).await {
+            Ok(declared) => declared,
+            Err(err) => harness_fault(format!("the client could not be started: {err}")),
+        };
+        if declared != self.capabilities {
+            harness_fault(format!(
+                "the client declared other capabilities in this session ({}) than when it \
+                 was first started ({}): a client must declare the same every time",
+                declared.list(),
+                self.capabilities.list()
+            ));
         }
         self.started = true;
     }
@@ -302,6 +408,9 @@ impl ClientWorld {
     /// Deliver one event to the client, then collect what it showed and what
     /// it sent. Steps call this for every event; it is the only way in.
     pub(crate) async fn send(&mut self, event: Event) {
+        if let Some(capability) = Capability::for_event(&event) {
+            self.require(capability);
+        }
         self.ensure_started().await;
         let index = self.events.len();
         self.events.push(event.clone());
@@ -525,16 +634,55 @@ pub(crate) fn describe_entry(entry: &JournalEntry) -> String {
 impl ContractWorld for ClientWorld {
     type Context = ClientContext;
 
+    fn deferred_failures(&mut self) -> Option<DeferredFailures> {
+        let first = self.soft.first()?.0.clone();
+        if self.soft.len() == 1 {
+            let (step, expected, actual) = self.soft.remove(0);
+            return Some(DeferredFailures {
+                step,
+                expected,
+                actual,
+            });
+        }
+        let numbered = |pick: fn(&(String, String, String)) -> &String| {
+            self.soft
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{}. {}: {}", i + 1, f.0, pick(f)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let failures = DeferredFailures {
+            step: format!("{first} (and {} more failed checks)", self.soft.len() - 1),
+            expected: numbered(|f| &f.1),
+            actual: numbered(|f| &f.2),
+        };
+        self.soft.clear();
+        Some(failures)
+    }
+
     fn applicability(ctx: &ClientContext, meta: &ScenarioMeta) -> Applicability {
         let claimed: Vec<&str> = profile_names()
             .into_iter()
             .filter(|p| meta.has_tag(p))
             .collect();
-        if claimed.is_empty() || claimed.contains(&ctx.profile.as_str()) {
-            Applicability::Run
-        } else {
-            Applicability::Exclude
+        if !claimed.is_empty() && !claimed.contains(&ctx.profile.as_str()) {
+            return Applicability::Exclude;
         }
+        // `@needs-<capability>`: what the steps alone do not show. A tag
+        // naming no capability is caught in `prepare`.
+        for tag in &meta.tags {
+            let Some(name) = tag.strip_prefix(NEEDS_TAG) else {
+                continue;
+            };
+            match Capability::named(&name.replace('-', "_")) {
+                Some(c) if !ctx.capabilities.has(c) => {
+                    return Applicability::NotApplicable(not_applicable_reason(c))
+                }
+                _ => {}
+            }
+        }
+        Applicability::Run
     }
 
     fn prepare<'a>(
@@ -543,6 +691,17 @@ impl ContractWorld for ClientWorld {
         meta: &'a ScenarioMeta,
     ) -> LocalBoxFuture<'a, anyhow::Result<()>> {
         async move {
+            for tag in &meta.tags {
+                if let Some(name) = tag.strip_prefix(NEEDS_TAG) {
+                    if Capability::named(&name.replace('-', "_")).is_none() {
+                        anyhow::bail!(
+                            "@{tag} names no capability (known: {})",
+                            Capabilities::all().list().replace('_', "-")
+                        );
+                    }
+                }
+            }
+            self.capabilities = ctx.capabilities;
             self.meta = Some(meta.clone());
             self.target_args = ctx.target_args.clone();
             self.profile = profile_named(&ctx.profile).unwrap_or_default();
@@ -576,6 +735,18 @@ impl ContractWorld for ClientWorld {
             }
         }
         .boxed_local()
+    }
+
+    fn not_applicable(&self) -> Option<String> {
+        if self.unchecked.is_empty() {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .unchecked
+            .iter()
+            .map(|c| not_applicable_reason(*c))
+            .collect();
+        Some(reasons.join("; "))
     }
 
     fn reproduce(&self) -> Option<String> {
@@ -674,9 +845,11 @@ impl ClientWorld {
             &identity.device_id,
             identity.clock_start,
         );
+        // The settings the client was started with (see `ensure_started`).
+        let started_with = self.capabilities.settings_as_run(&self.settings);
         let decided = replay::decisions(
             config,
-            &self.settings,
+            &started_with,
             self.profile,
             &self.events,
             &self.script,

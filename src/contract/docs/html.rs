@@ -197,11 +197,13 @@ fn summary(out: &mut String, spec: &Spec) {
     }
     for target in &spec.targets {
         let (mut passed, mut failed, mut skipped, mut errors) = (0, 0, 0, 0);
+        let mut not_applicable = 0;
         for r in &target.report.results {
             match r.status {
                 Status::Passed => passed += 1,
                 Status::Failed => failed += 1,
                 Status::Skipped => skipped += 1,
+                Status::NotApplicable => not_applicable += 1,
                 Status::Error => errors += 1,
                 Status::NotRun => {}
             }
@@ -215,6 +217,9 @@ fn summary(out: &mut String, spec: &Spec) {
         let mut counts = format!("{passed}✓ {failed}✗");
         if skipped > 0 {
             counts.push_str(&format!(" {skipped} skipped"));
+        }
+        if not_applicable > 0 {
+            counts.push_str(&format!(" {not_applicable} not applicable"));
         }
         if errors > 0 {
             counts.push_str(&format!(" {errors} not run (harness error)"));
@@ -517,11 +522,16 @@ fn scenario_card(
                         }
                         out.push_str("</dl>");
                     }
-                    Status::Skipped => {
+                    Status::Skipped | Status::NotApplicable => {
                         if let Some(reason) = results::show(&r.reason) {
+                            let what = if r.status == Status::Skipped {
+                                "Skipped"
+                            } else {
+                                "Not applicable"
+                            };
                             let _ = write!(
                                 out,
-                                "<p class=\"skip-reason\">Skipped on {}: {}</p>",
+                                "<p class=\"skip-reason\">{what} on {}: {}</p>",
                                 esc(&t.label),
                                 esc(&reason)
                             );

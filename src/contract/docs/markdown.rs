@@ -135,11 +135,16 @@ fn scenario_section(
                         }
                         out.push('\n');
                     }
-                    Status::Skipped => {
+                    Status::Skipped | Status::NotApplicable => {
                         if let Some(reason) = results::show(&r.reason) {
+                            let what = if r.status == Status::Skipped {
+                                "Skipped"
+                            } else {
+                                "Not applicable"
+                            };
                             let _ = writeln!(
                                 out,
-                                "Skipped on {}: {}\n",
+                                "{what} on {}: {}\n",
                                 inline(&target.label),
                                 inline(&reason)
                             );

@@ -85,6 +85,8 @@ pub enum Status {
     /// The report has no result for it (or a status this version does not know).
     #[default]
     NotRun,
+    /// The client declared it lacks a capability the scenario needs.
+    NotApplicable,
     Skipped,
     Passed,
     /// The harness broke while running it: neither a pass nor the target's fault.
@@ -103,6 +105,7 @@ impl From<Option<String>> for Status {
             Some("passed") => Status::Passed,
             Some("failed") => Status::Failed,
             Some("skipped") => Status::Skipped,
+            Some("not_applicable") => Status::NotApplicable,
             Some("error") => Status::Error,
             _ => Status::NotRun,
         }
@@ -113,6 +116,7 @@ impl Status {
     pub fn word(self) -> &'static str {
         match self {
             Status::NotRun => "not run",
+            Status::NotApplicable => "not applicable",
             Status::Skipped => "skipped",
             Status::Passed => "passed",
             Status::Error => "error",
@@ -124,6 +128,7 @@ impl Status {
     pub fn mark(self) -> &'static str {
         match self {
             Status::NotRun => "—",
+            Status::NotApplicable => "n/a",
             Status::Skipped => "skipped",
             Status::Passed => "✅ passed",
             Status::Error => "⚠️ error",
@@ -258,6 +263,18 @@ mod tests {
     fn failed_wins_when_combining() {
         assert_eq!(Status::Passed.combine(Status::Failed), Status::Failed);
         assert_eq!(Status::NotRun.combine(Status::Skipped), Status::Skipped);
+        assert_eq!(
+            Status::NotApplicable.combine(Status::Skipped),
+            Status::Skipped
+        );
+        assert_eq!(
+            Status::NotApplicable.combine(Status::Passed),
+            Status::Passed
+        );
+        assert_eq!(
+            Status::from(Some("not_applicable".to_string())),
+            Status::NotApplicable
+        );
         assert_eq!(Status::Skipped.combine(Status::Passed), Status::Passed);
     }
 }

@@ -435,7 +435,7 @@ impl Sut {
                 let pct_ok = body
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .is_some_and(|p| (p - want.percentage).abs() < 1e-6);
+                    .is_some_and(|p| crate::protocol::same_percentage(p, want.percentage));
                 let progress_ok =
                     body.get("progress").and_then(Value::as_str) == Some(want.progress.as_str());
                 let device_ok = dialect == Dialect::BookLore
@@ -520,7 +520,7 @@ impl Sut {
                 && body
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .is_some_and(|x| (x - p.percentage).abs() < 1e-6)
+                    .is_some_and(|x| crate::protocol::same_percentage(x, p.percentage))
         };
         let mine: Vec<&Stored> = self
             .history

@@ -686,7 +686,8 @@ impl ServerWorld {
         };
         let got_pct = body.get("percentage").and_then(Value::as_f64);
         let got_progress = body.get("progress").and_then(Value::as_str);
-        if got_pct != Some(percentage) || got_progress != Some(progress) {
+        let same_pct = got_pct.is_some_and(|p| crate::protocol::same_percentage(p, percentage));
+        if !same_pct || got_progress != Some(progress) {
             fail(expected, ex.answer());
         }
     }

@@ -39,11 +39,12 @@ pub use render::{
 };
 pub use trace::{identity, reference_trace, StepTrace, Trace, WireRequest};
 
-use crate::adapter::{ClientDriver, DriverError};
+use crate::adapter::{Capabilities, Capability, ClientDriver, DriverError};
 use crate::contract::catalogue;
 use crate::model::{Aspect, Event, Mutant, Position, Profile, Settings};
 use crate::protocol::{self, Dialect};
 use crate::server::{self, ServerConfig, UserSpec};
+use proptest::strategy::Strategy as _;
 use trace::{live_trace, Live};
 
 /// Cases `verify-client` runs unless told (`--cases`).
@@ -124,6 +125,9 @@ pub struct Options {
     /// The profile whose model is the reference (and whose rules the
     /// candidate claims).
     pub profile: Profile,
+    /// What the candidate declared it can do: cases use only these events
+    /// and settings, and counts it does not keep are not compared.
+    pub capabilities: Capabilities,
     /// Most steps in a generated case.
     pub max_steps: usize,
     /// Most shrink attempts after a mismatch (each one runs the candidate).
@@ -136,6 +140,7 @@ impl Options {
             cases,
             seed,
             profile: Profile::default(),
+            capabilities: Capabilities::all(),
             max_steps: 24,
             max_shrink_iters: 256,
         }
@@ -144,6 +149,14 @@ impl Options {
     /// The same options against `profile`'s model.
     pub fn for_profile(self, profile: Profile) -> Options {
         Options { profile, ..self }
+    }
+
+    /// The same options for a candidate that declares only `capabilities`.
+    pub fn declaring(self, capabilities: Capabilities) -> Options {
+        Options {
+            capabilities,
+            ..self
+        }
     }
 }
 
@@ -218,7 +231,7 @@ pub fn run(candidate: &Candidate, options: Options) -> Report {
         unattributed: 0,
         first_unattributed: None,
     };
-    let mut harness = match Harness::new(candidate, options.profile) {
+    let mut harness = match Harness::new(candidate, options.profile, options.capabilities) {
         Ok(harness) => harness,
         Err(message) => {
             report.cases = 0;
@@ -234,11 +247,16 @@ pub fn run(candidate: &Candidate, options: Options) -> Report {
 struct Harness<'a> {
     candidate: &'a Candidate,
     profile: Profile,
+    capabilities: Capabilities,
     live: Option<Live>,
 }
 
 impl<'a> Harness<'a> {
-    fn new(candidate: &'a Candidate, profile: Profile) -> Result<Harness<'a>, String> {
+    fn new(
+        candidate: &'a Candidate,
+        profile: Profile,
+        capabilities: Capabilities,
+    ) -> Result<Harness<'a>, String> {
         let live = match candidate {
             Candidate::Model(_) => None,
             Candidate::Driver { .. } => {
@@ -261,14 +279,15 @@ impl<'a> Harness<'a> {
         Ok(Harness {
             candidate,
             profile,
+            capabilities,
             live,
         })
     }
 
     /// Both traces of `case` and their first difference, with the rules it breaks.
     fn compare(&mut self, case: &Case) -> Result<Option<Mismatch>, DriverError> {
-        let reference = reference_trace(case, self.profile, None);
-        let candidate = self.candidate_trace(case)?;
+        let reference = mask_counts(reference_trace(case, self.profile, None), self.capabilities);
+        let candidate = mask_counts(self.candidate_trace(case)?, self.capabilities);
         Ok(
             first_difference(&reference, &candidate).map(|(step, differing)| {
                 let (aspects, rules) = attributed_rules(&reference[step].decisions, &differing);
@@ -304,7 +323,12 @@ impl<'a> Harness<'a> {
         let shrinking = RefCell::new(false);
         let unattributed: RefCell<(u32, Option<Box<Mismatch>>)> = RefCell::new((0, None));
         let this = RefCell::new(&mut *self);
-        let result = runner.run(&case_strategy(options.max_steps), |case| {
+        let capabilities = options.capabilities;
+        // Mapped, not filtered, so a client with every capability sees the
+        // same cases for the same seed as before capabilities existed.
+        let strategy = case_strategy(options.max_steps)
+            .prop_map(move |case| case_as_run_by(case, capabilities));
+        let result = runner.run(&strategy, |case| {
             if harness_error.borrow().is_some() {
                 return Ok(()); // stop spending time once the harness has failed
             }
@@ -379,6 +403,44 @@ impl<'a> Harness<'a> {
             )),
         }
     }
+}
+
+/// `case` as a client with `capabilities` can be given it: no event it lacks,
+/// and every setting it lacks at the value its absence amounts to.
+pub fn case_as_run_by(case: Case, capabilities: Capabilities) -> Case {
+    let steps = case
+        .steps
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Reader {
+                event: Event::SettingsChanged { patch },
+            } => Some(Step::Reader {
+                event: Event::SettingsChanged {
+                    patch: capabilities.patch_as_run(&patch),
+                },
+            }),
+            Step::Reader { event } if !capabilities.allow_event(&event) => None,
+            other => Some(other),
+        })
+        .collect();
+    Case {
+        settings: capabilities.settings_as_run(&case.settings),
+        steps,
+    }
+}
+
+/// `trace` with the counts a client without `pending_count`/`synced_count`
+/// does not keep set to 0, so they are never compared.
+fn mask_counts(mut trace: Trace, capabilities: Capabilities) -> Trace {
+    for step in &mut trace {
+        if !capabilities.has(Capability::PendingCount) {
+            step.queue.pending = 0;
+        }
+        if !capabilities.has(Capability::SyncedCount) {
+            step.queue.synced = 0;
+        }
+    }
+    trace
 }
 
 #[cfg(test)]

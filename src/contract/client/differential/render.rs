@@ -307,18 +307,19 @@ fn unattributed_note(count: u32, first: &Mismatch) -> String {
 /// of once per scenario (a silent one would cost a timeout each).
 pub async fn preflight(
     command: &crate::adapter::subprocess::AdapterCommand,
-    timeout: std::time::Duration,
-) -> Result<(), DriverError> {
+    timeouts: crate::adapter::subprocess::Timeouts,
+) -> Result<crate::adapter::Capabilities, DriverError> {
     let mut config = ServerConfig::new(Dialect::BookLore);
     config.users.push(UserSpec::with_password(USER, PASSWORD));
     let server = server::start(config)
         .await
         .map_err(|err| DriverError::Harness(format!("cannot start the fake server: {err:#}")))?;
-    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeout);
-    driver
+    let mut driver = crate::adapter::subprocess::SubprocessDriver::new(command.clone(), timeouts);
+    let capabilities = driver
         .start(&identity(&server.base_url()), &Settings::default())
         .await?;
-    driver.stop().await
+    driver.stop().await?;
+    Ok(capabilities)
 }
 
 /// The differential run as one entry of a verify report: passed when the

@@ -1,12 +1,43 @@
-//! Deliberately broken server variants, for the harness's own detection tests.
+//! Deliberately broken server variants, for the harness's own detection tests
+//! (compiled only with the `mutants` cargo feature, which the tests enable).
 //!
 //! Each [`Defect`] breaks exactly one contract rule and nothing else, so a test
-//! can check that the verifier catches that rule and only that rule. Each is a
-//! small branch at the one place the behaviour lives in the server, never a
-//! copy of it. A correct server runs with no defect.
+//! can check that the verifier catches that rule and only that rule. The
+//! reference server knows nothing of them: a defect enters from outside,
+//! through the seams the server already has —
+//!
+//! - the [`Handler`](super::handler::Handler): [`Defective`] runs the
+//!   reference's own steps, with one step left out, changed or added, or
+//!   rewrites the request before them or the reply after them;
+//! - the [`ProgressStore`](super::store::ProgressStore): [`DefectiveStore`]
+//!   changes which record is kept;
+//! - the server's settings: a body limit of none, registration always open.
+
+mod handler;
+mod store;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+
+use handler::Defective;
+use store::DefectiveStore;
+
+use super::Shared;
+
+/// Make a server being built break `defect`'s rule.
+pub(crate) fn install(defect: Defect, shared: &mut Shared) {
+    shared.handler = Box::new(Defective { defect });
+    shared.store = Arc::new(DefectiveStore {
+        defect,
+        inner: Arc::clone(&shared.store),
+    });
+    match defect {
+        Defect::NoBodyLimit => shared.body_limit = None,
+        Defect::KosyncRegistrationDisabledIgnored => shared.registration = true,
+        _ => {}
+    }
+}
 
 /// One deliberate contract violation. Not for production use.
 #[doc(hidden)]

@@ -1,0 +1,90 @@
+//! The defective [`ProgressStore`]: the same store, keeping the wrong record.
+
+use std::sync::Arc;
+
+use super::Defect;
+use crate::server::store::{Merge, ProgressStore, StoredProgress};
+use crate::server::UserSpec;
+
+pub(crate) struct DefectiveStore {
+    pub defect: Defect,
+    pub inner: Arc<dyn ProgressStore>,
+}
+
+impl DefectiveStore {
+    /// SharedAcrossUsers: every user reads and writes one owner's records.
+    fn owner<'a>(&self, owner: &'a str) -> &'a str {
+        if self.defect == Defect::SharedAcrossUsers {
+            ""
+        } else {
+            owner
+        }
+    }
+}
+
+/// The record this defect keeps instead of `next`.
+fn tamper(
+    defect: Defect,
+    previous: Option<&StoredProgress>,
+    mut next: StoredProgress,
+) -> StoredProgress {
+    match (defect, previous) {
+        (Defect::FirstWriteWins, Some(previous)) => previous.clone(),
+        (Defect::TrimProgress, _) => {
+            next.progress = next.progress.trim().to_owned();
+            next
+        }
+        (Defect::KosyncDeviceIdNotStored, _) => {
+            next.device_id = None;
+            next
+        }
+        // A push within a second of another device's record keeps that
+        // record's progress, as a torn write would: decided on the server's
+        // clock rather than a real race, so the run is repeatable.
+        (Defect::ConcurrentPushesMixFields, Some(previous))
+            if next.timestamp - previous.timestamp <= 1 && previous.device != next.device =>
+        {
+            next.progress = previous.progress.clone();
+            next
+        }
+        _ => next,
+    }
+}
+
+impl ProgressStore for DefectiveStore {
+    fn get(&self, owner: &str, document: &str) -> anyhow::Result<Option<StoredProgress>> {
+        self.inner.get(self.owner(owner), document)
+    }
+
+    fn write(
+        &self,
+        owner: &str,
+        document: &str,
+        merge: Merge<'_>,
+    ) -> anyhow::Result<StoredProgress> {
+        let defect = self.defect;
+        self.inner.write(self.owner(owner), document, &|previous| {
+            tamper(defect, previous, merge(previous))
+        })
+    }
+
+    fn clear(&self) -> anyhow::Result<()> {
+        self.inner.clear()
+    }
+
+    fn users(&self) -> anyhow::Result<Vec<UserSpec>> {
+        self.inner.users()
+    }
+
+    fn put_user(&self, user: &UserSpec) -> anyhow::Result<()> {
+        self.inner.put_user(user)
+    }
+
+    fn books(&self) -> anyhow::Result<Vec<String>> {
+        self.inner.books()
+    }
+
+    fn add_book(&self, document: &str) -> anyhow::Result<()> {
+        self.inner.add_book(document)
+    }
+}
