@@ -68,7 +68,8 @@ pub fn require_luajit() {
 pub const KOREADER_MUTANTS: &[(&str, &str)] = &[
     ("resend_failure_dropped", "C-SAFE-1"),
     ("stale_queue_overwrites", "C-SAFE-2"),
-    ("queue_needs_open_book", "KC-Q-2"),
+    // Stranded: what was queued with no book open is never sent — lost.
+    ("queue_needs_open_book", "C-SAFE-1"),
     ("no_debounce", "KC-DEB-1"),
     ("pull_without_wifi", "C-PULL-3"),
     ("push_without_wifi", "C-SAFE-4"),
