@@ -353,6 +353,9 @@ static RULES: &[Rule] = &[
          snapshot holds once the pull has moved the reader. The contract reads: the applied \
          position. Uploading the position from before the pull would put the server back \
          behind the progress the reader just accepted (C-SAFE-6).",
+    )
+    .why(
+        "Uploading the position from before the pull would put the server back behind progress the reader just accepted, and every other device would follow it back.",
     ),
     rule(
         "C-CONF-1",
@@ -713,6 +716,9 @@ static RULES: &[Rule] = &[
         "The client never moves a book's progress on the server backwards without the \
          reader's consent: once it has applied a remote position, nothing it uploads for that \
          book is older than that position unless the reader moved back.",
+    )
+    .why(
+        "A server moved back makes every other device offer or apply the older position: the reader loses their place everywhere.",
     ),
     // ---- Client: KOReader's built-in progress sync (profile koreader) ----
     rule(
@@ -724,6 +730,9 @@ static RULES: &[Rule] = &[
          each push the reader's position (turning Wi-Fi off pushes before the link goes down), \
          and turning auto sync off pushes once. Offline the position goes to the retry queue \
          without a request.",
+    )
+    .why(
+        "These are KOReader's only moments of pushing besides the periodic push: miss one and the other devices never see where the reader stopped.",
     ),
     rule(
         "KC-PUSH-2",
@@ -732,6 +741,9 @@ static RULES: &[Rule] = &[
         KOREADER_BUILTIN,
         "With periodic updates on (\"pages before update\" N), the push goes 10 s after the \
          Nth page turn, each further turn postponing it; never at the turn itself.",
+    )
+    .why(
+        "Pushing at the turn itself only adds traffic; the position still arrives, so this is timing fidelity to KOReader.",
     ),
     rule(
         "KC-PULL-1",
@@ -741,6 +753,9 @@ static RULES: &[Rule] = &[
         "With auto sync on, opening a book pulls at once, waking the device pulls 1 s later, \
          and the network coming up pulls the open book 1 s later, after the retry queue was \
          sent; turning auto sync on pulls.",
+    )
+    .why(
+        "Without these pulls the reader opens or wakes on a stale position while another device is further on.",
     ),
     rule(
         "KC-PULL-2",
@@ -749,6 +764,9 @@ static RULES: &[Rule] = &[
         KOREADER_BUILTIN,
         "A pull answered with anything but 200, or with a body that is not a JSON object, \
          shows an error notice and changes nothing else.",
+    )
+    .why(
+        "The reader is told the sync did not happen; without it they assume they are up to date.",
     ),
     interpretation(
         "KC-DIR-1",
@@ -761,6 +779,9 @@ static RULES: &[Rule] = &[
         "KOReader's plugin decides direction by time, not by position: this profile declares \
          that reading instead of C-CONF-6's. Right after opening, an older position counts as \
          newer, so a \"newer\" strategy of Silently can move the reader back.",
+    )
+    .why(
+        "The direction decides which strategy acts; judged by the wrong reading a correct KOReader-style client would be failed (or a wrong one passed).",
     ),
     rule(
         "KC-DEB-1",
@@ -770,6 +791,9 @@ static RULES: &[Rule] = &[
         "An automatic push within 25 s of the previous push, or an automatic pull within 25 s \
          of the previous pull, is skipped (not queued, not delayed); the reader's own push now \
          and pull now never are.",
+    )
+    .why(
+        "A client that does not debounce sends more requests; no position is lost, so this is fidelity to KOReader.",
     ),
     rule(
         "KC-Q-1",
@@ -779,6 +803,9 @@ static RULES: &[Rule] = &[
         "A push that fails (any answer but 200 or 401, or none) keeps its position in the \
          retry queue, one entry per book, a newer one replacing the older; an accepted push of \
          a book drops that book's entry.",
+    )
+    .why(
+        "A failed push that is not kept is progress the other devices never see (KOReader's retry queue is the only second chance).",
     ),
     // ---- Server: BookLore's /api/koreader (dialect booklore) ----
     rule(
