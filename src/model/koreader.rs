@@ -63,8 +63,6 @@ use super::{
 };
 use crate::protocol::{HEADER_AUTH_KEY, HEADER_AUTH_USER, JSON_CONTENT_TYPE, KOSYNC_ACCEPT};
 
-/// Seconds after the Nth page turn before the periodic push (KC-PUSH-2).
-pub const PERIODIC_DELAY_SECONDS: u64 = 10;
 /// How long a retry-queue entry lives.
 const QUEUE_EXPIRY_MS: i64 = 28 * 24 * 3600 * 1000;
 /// Most entries the retry queue keeps.

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Direction, Position, Settings, DEBOUNCE_SECONDS};
+use super::{Direction, Position, Settings, DEBOUNCE_SECONDS, PERIODIC_DELAY_SECONDS};
 
 /// Which client's rules the model plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -203,7 +203,7 @@ impl Profile {
                 failed_upload: FailedUpload::Kept,
                 early_page_upload: EarlyPageUpload::Skipped,
                 debounce_seconds: DEBOUNCE_SECONDS,
-                periodic_delay_seconds: crate::model::koreader::PERIODIC_DELAY_SECONDS,
+                periodic_delay_seconds: PERIODIC_DELAY_SECONDS,
                 drain_needs_open_book: false,
                 stale_entries_refreshed: true,
                 resend_failure_dropped: false,
