@@ -76,7 +76,6 @@ pub const KOREADER_MUTANTS: &[(&str, &str)] = &[
     ("wifi_on_to_pull", "C-PULL-3"),
     ("plain_password", "C-WIRE-4"),
     ("periodic_at_once", "KC-PUSH-2"),
-    ("own_record_offered", "KC-DIR-1"),
     ("failed_push_dropped", "KC-Q-1"),
 ];
 
