@@ -7,6 +7,11 @@
 //! The model is deliberately small: per (user, document) the last accepted
 //! push, whole. Everything else a server does (timestamps, device names in
 //! BookLore) is checked only as far as the rules say.
+//!
+//! Against a URL the cases are shorter and split over `--jobs` workers that
+//! run alongside the scenarios. (Over 700 lines: the reference model, the
+//! system under test that checks each answer against it, and the run that
+//! turns a shrunk failure into a report read as one piece.)
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
