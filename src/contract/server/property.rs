@@ -623,8 +623,10 @@ pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResu
     } else {
         MAX_STEPS_AGAINST_A_URL
     };
-    // Workers on fixed documents would overwrite each other's pushes.
-    let workers = if fixed_docs.is_some() {
+    // Workers on fixed documents would overwrite each other's pushes; the
+    // built-in server answers in microseconds, so its cases gain nothing from
+    // workers (each starts servers of its own) and keep one sequence.
+    let workers = if fixed_docs.is_some() || target.is_built_in() {
         1
     } else {
         opts.jobs.clamp(1, opts.cases.max(1) as usize)
