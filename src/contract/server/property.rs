@@ -9,9 +9,10 @@
 //! BookLore) is checked only as far as the rules say.
 //!
 //! Against a URL the cases are shorter and split over `--jobs` workers that
-//! run alongside the scenarios. (Over 700 lines: the reference model, the
-//! system under test that checks each answer against it, and the run that
-//! turns a shrunk failure into a report read as one piece.)
+//! run alongside the scenarios.
+//!
+//! One file because it is one state machine: the reference model, the
+//! generator of transitions and the checks of each answer change together.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
