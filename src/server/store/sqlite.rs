@@ -5,10 +5,10 @@
 //! commits once (one fsync, `synchronous=FULL`), and only then tells each
 //! writer its result. So a push is answered only when it is on disk, as
 //! before, but sixty-four concurrent pushes cost one fsync rather than
-//! sixty-four. Reads use a small pool of separate connections (WAL mode lets
-//! them run beside the writer) on blocking threads.
+//! sixty-four. Reads go to a few reader threads, each with its own connection
+//! (WAL mode lets them run beside the writer).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::{anyhow, Context};
@@ -20,8 +20,12 @@ use crate::server::UserSpec;
 
 /// Most writes committed in one transaction.
 const MAX_BATCH: usize = 1024;
-/// Idle read connections kept open.
-const MAX_IDLE_READERS: usize = 16;
+/// Reader threads (and read connections).
+const READERS: usize = 4;
+
+/// A read for a reader thread: it runs on that thread's connection and sends
+/// its own result.
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// One change for the writer thread, with where to send its result.
 enum Job {
@@ -72,33 +76,10 @@ impl Settled {
     }
 }
 
-/// A SQLite file store: one writer thread, a pool of readers.
+/// A SQLite file store: one writer thread, a few reader threads.
 pub struct SqliteStore {
     jobs: mpsc::Sender<Job>,
-    readers: Arc<Readers>,
-}
-
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-impl Readers {
-    /// Run `read` on an idle connection (or a new one), then keep it for the next.
-    fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> anyhow::Result<T> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => Connection::open(&self.path)
-                .with_context(|| format!("cannot open the SQLite store {}", self.path.display()))?,
-        };
-        let result = read(&conn);
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
-        Ok(result?)
-    }
+    reads: mpsc::Sender<ReadJob>,
 }
 
 impl SqliteStore {
@@ -112,18 +93,23 @@ impl SqliteStore {
                 path.display()
             )
         })?;
+        let (reads, read_queue) = mpsc::channel::<ReadJob>();
+        let read_queue = Arc::new(Mutex::new(read_queue));
+        for i in 0..READERS {
+            let reader = Connection::open(path)
+                .with_context(|| format!("cannot open the SQLite store {}", path.display()))?;
+            let queue = Arc::clone(&read_queue);
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{i}"))
+                .spawn(move || run_reader(reader, queue))
+                .context("cannot start a SQLite reader thread")?;
+        }
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run_writer(conn, queue))
             .context("cannot start the SQLite writer thread")?;
-        Ok(SqliteStore {
-            jobs,
-            readers: Arc::new(Readers {
-                path: path.to_owned(),
-                idle: Mutex::new(Vec::new()),
-            }),
-        })
+        Ok(SqliteStore { jobs, reads })
     }
 
     /// Hand a job to the writer and wait for its result.
@@ -141,16 +127,20 @@ impl SqliteStore {
         })
     }
 
-    /// Run a read on a blocking thread.
+    /// Run a read on a reader thread.
     fn read<'a, T: Send + 'static>(
         &'a self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreFuture<'a, T> {
-        let readers = Arc::clone(&self.readers);
+        let (done, result) = oneshot::channel();
+        let sent = self.reads.send(Box::new(move |conn: &Connection| {
+            let _ = done.send(read(conn).map_err(anyhow::Error::from));
+        }));
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || readers.with(read))
+            sent.map_err(|_| anyhow!("the SQLite readers have stopped"))?;
+            result
                 .await
-                .context("the store task failed")?
+                .map_err(|_| anyhow!("a SQLite reader stopped before answering"))?
         })
     }
 }
@@ -171,7 +161,7 @@ fn prepare(conn: &Connection) -> rusqlite::Result<()> {
             device_id TEXT,
             timestamp INTEGER NOT NULL,
             PRIMARY KEY (owner, document)
-        );
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS users (
             name TEXT PRIMARY KEY,
             key TEXT NOT NULL,
@@ -192,6 +182,18 @@ fn add_percentage_bits(conn: &Connection) -> rusqlite::Result<()> {
         conn.execute_batch("ALTER TABLE progress ADD COLUMN percentage_bits INTEGER")?;
     }
     Ok(())
+}
+
+/// A reader thread: until the store is dropped, run reads on its connection.
+fn run_reader(conn: Connection, queue: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
+    loop {
+        // The lock is held only while waiting for the next read, not while running it.
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        match next {
+            Ok(read) => read(&conn),
+            Err(_) => return,
+        }
+    }
 }
 
 /// The writer thread: until the store is dropped, commit whatever is waiting
