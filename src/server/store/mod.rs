@@ -72,11 +72,14 @@ fn ready<'a, T: Send + 'a>(value: anyhow::Result<T>) -> StoreFuture<'a, T> {
 /// call is done before it returns; the lock is never held across an `.await`.
 #[derive(Default)]
 pub struct MemoryStore {
-    records: Mutex<HashMap<(String, String), StoredProgress>>,
+    /// Owner, then document: looked up by `&str`, without building a key.
+    records: Mutex<HashMap<String, HashMap<String, StoredProgress>>>,
 }
 
+type Records = HashMap<String, HashMap<String, StoredProgress>>;
+
 impl MemoryStore {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), StoredProgress>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -85,16 +88,17 @@ impl ProgressStore for MemoryStore {
     fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
         let found = self
             .lock()
-            .get(&(owner.to_owned(), document.to_owned()))
+            .get(owner)
+            .and_then(|documents| documents.get(document))
             .cloned();
         ready(Ok(found))
     }
 
     fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress> {
         let mut records = self.lock();
-        let key = (owner.to_owned(), document.to_owned());
-        let next = merge(records.get(&key));
-        records.insert(key, next.clone());
+        let documents = records.entry(owner.to_owned()).or_default();
+        let next = merge(documents.get(document));
+        documents.insert(document.to_owned(), next.clone());
         ready(Ok(next))
     }
 
