@@ -8,6 +8,7 @@
 //! - [`protocol`] — the wire facts (headers, routes, bodies, key, document hash).
 //! - [`server`] — the fake sync server (both dialects) with journal, faults, clock.
 //! - [`model`] — the reference client model, a sans-IO state machine.
+//! - [`sync_client`] — one typed HTTP client of the sync API, for every request the harness sends.
 //! - [`adapter`] — how the harness drives a client under test (in process or over stdio).
 //! - [`contract`] — cucumber worlds, the runner, the rule catalogue, the reports.
 //!
@@ -18,6 +19,7 @@ pub mod contract;
 pub mod model;
 pub mod protocol;
 pub mod server;
+pub mod sync_client;
 
 /// How a command ended, and the one place its exit code is written down.
 ///
@@ -35,6 +37,11 @@ pub mod exit {
         /// Exit 2: the harness could not do its job (bad usage, target
         /// unreachable, adapter crashed, a report file not writable).
         HarnessError,
+        /// Exit 3: nothing checked failed, but a gating rule could not be
+        /// checked on this target (every scenario of it was skipped, say for
+        /// want of a second user), so the run does not say "conformant".
+        /// `verify-server --allow-skips` accepts such a partial run as 0.
+        Incomplete,
     }
 
     impl Outcome {
@@ -47,6 +54,7 @@ pub mod exit {
                 Outcome::Conformant => 0,
                 Outcome::Violation => 1,
                 Outcome::HarnessError => 2,
+                Outcome::Incomplete => 3,
             }
         }
 
@@ -56,6 +64,7 @@ pub mod exit {
                 Outcome::Conformant,
                 Outcome::Violation,
                 Outcome::HarnessError,
+                Outcome::Incomplete,
             ]
             .into_iter()
             .find(|o| o.code() == code)
@@ -74,4 +83,6 @@ pub mod exit {
     pub const VIOLATION: u8 = Outcome::Violation.code();
     /// [`Outcome::HarnessError`]'s code.
     pub const HARNESS_ERROR: u8 = Outcome::HarnessError.code();
+    /// [`Outcome::Incomplete`]'s code.
+    pub const INCOMPLETE: u8 = Outcome::Incomplete.code();
 }

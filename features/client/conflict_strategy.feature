@@ -21,9 +21,9 @@ Feature: Conflict strategy
       And the reader stays at 50%
 
       Examples:
-        | remote | direction | outcome                                  |
-        | 0.80   | newer     | the user is asked whether to jump to 80% |
-        | 0.20   | older     | the user is not asked anything           |
+        | remote | direction | outcome                                                 |
+        | 0.80   | newer     | the user is asked whether to jump to 80%, a newer state |
+        | 0.20   | older     | the user is not asked anything                          |
 
     Scenario: The two directions are configured separately
       Given "Sync to a newer state" is set to Disable
@@ -55,17 +55,17 @@ Feature: Conflict strategy
       Given "Sync to a <direction> state" is set to Prompt
       And the server holds progress <remote> for book A
       When the reader opens book A at 50%
-      Then the user is asked whether to jump to <remote_percent>
+      Then the user is asked whether to jump to <remote_percent>, <state>
       And the reader stays at 50%
       When the user <answer>
       Then the reader is at <final>
 
       Examples:
-        | direction | remote | remote_percent | answer   | final |
-        | newer     | 0.80   | 80%            | confirms | 80%   |
-        | newer     | 0.80   | 80%            | declines | 50%   |
-        | older     | 0.20   | 20%            | confirms | 20%   |
-        | older     | 0.20   | 20%            | declines | 50%   |
+        | direction | remote | remote_percent | state          | answer   | final |
+        | newer     | 0.80   | 80%            | a newer state  | confirms | 80%   |
+        | newer     | 0.80   | 80%            | a newer state  | declines | 50%   |
+        | older     | 0.20   | 20%            | an older state | confirms | 20%   |
+        | older     | 0.20   | 20%            | an older state | declines | 50%   |
 
   @C-CONF-5
   Rule: Disable never applies that direction and asks nothing

@@ -49,7 +49,7 @@ Feature: Pulling remote progress
       And the device goes to sleep
       And the server holds progress 0.70 for book A
       When the device wakes up
-      Then the user is asked whether to jump to 70%
+      Then the user is asked whether to jump to 70%, a newer state
 
   @C-PULL-3
   Rule: No pull without Wi-Fi, and the client does not turn Wi-Fi on to pull
@@ -162,11 +162,11 @@ Feature: Pulling remote progress
       Given the server holds progress 0.70 for book A
       When the reader opens book A at 20%
       Then the pull for book A reaches the server before any push
-      And the user is asked whether to jump to 70%
+      And the user is asked whether to jump to 70%, a newer state
 
     Scenario: A slow pull still reads the server's position, not the open snapshot
       Given the server holds progress 0.70 for book A
       And the server is slow to answer pulls
       When the reader opens book A at 20%
-      Then the user is asked whether to jump to 70%
+      Then the user is asked whether to jump to 70%, a newer state
       And the pull for book A reaches the server before any push

@@ -17,5 +17,5 @@ Feature: Isolation between users
 
     Scenario: One user's push is not another's progress
       Given a book "B" that bob has never synced
-      When alice pushes "B" at 0.6 with progress "only alice"
-      Then bob finds no progress for "B"
+      And alice has pushed "B" at 0.6 with progress "only alice"
+      Then bob does not read alice's progress for "B"

@@ -48,13 +48,20 @@ Feature: Pulling progress
       Then the answer is 404
 
   @K-PULL-1 @kosync
-  Rule: kosync answers an empty object for a document with no progress
+  Rule: kosync answers 200 and no percentage for a document with no progress
 
-    Scenario: An unread book is an empty object
+    Scenario: An unread book has no progress
       Given a book "B" that alice has never synced
       When alice pulls "B"
       Then the answer is 200
-      And the answer is the JSON {}
+      And the answer carries no progress
+
+  @S-PREC-1
+  Rule: A percentage reads back to at least 12 significant digits
+
+    Scenario: A percentage with all the digits of a double
+      When alice pushes "A" at 0.7777777777777778 with progress "7/9"
+      Then alice reads "A" at 0.7777777777777778 to 12 significant digits
 
   @S-PULL-3
   Rule: A percentage of exactly 0 or 1 reads back as that number

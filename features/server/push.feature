@@ -35,9 +35,22 @@ Feature: Pushing progress
         | 0.2   | 0.6    |
         | 0.8   | 0.3    |
 
+  @K-NUM-1 @kosync
+  Rule: A percentage sent as numeric text is read as a number, as Lua's tonumber reads it
+
+    Scenario Outline: Pushing the percentage as the text <text>
+      When alice pushes the raw body {"document": "{A}", "percentage": "<text>", "progress": "as text", "device": "d", "device_id": "D"}
+      Then the answer is 200
+      And alice reads "A" at <number> with progress "as text"
+
+      Examples:
+        | text   | number |
+        | 0.5    | 0.5    |
+        | 2.5e-1 | 0.25   |
+
   @S-CONC-1
   Rule: Concurrent pushes lose nothing and never mix
 
-    Scenario: Eight devices push at the same moment
+    Scenario: Eight devices push at the same moment (percentages with 4 decimals, as clients send)
       When 8 devices of alice push "A" at the same time
       Then alice reads "A" as exactly one of those pushes

@@ -17,8 +17,14 @@ Feature: Registration and accounts
     Scenario: Registering a new user
       When someone registers a new user "newreader" with password "secret"
       Then the answer is 201
-      And the answer's "username" is the new user's name
       And the new user "newreader" can sign in
+
+  @K-REG-4 @kosync
+  Rule: kosync's answer to a registration names the new user
+
+    Scenario: The registration answer names the user
+      When someone registers a new user "named" with password "secret"
+      Then the answer's "username" is the new user's name
 
   @K-REG-2 @kosync
   Rule: kosync refuses a taken user name with 402 and code 2002

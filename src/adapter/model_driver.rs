@@ -1,5 +1,6 @@
 //! The in-process driver: the reference model as a [`ClientDriver`], talking
-//! real HTTP (reqwest) to the server at `identity.base_url`.
+//! real HTTP (through [`SyncClient`], sending exactly the headers the model
+//! chose) to the server at `identity.base_url`.
 //!
 //! This is how the client features run against the model: the World sends
 //! reader events, this driver executes every request the model asks for,
@@ -13,6 +14,8 @@ use futures::future::join_all;
 use std::time::Duration;
 
 use reqwest::Method;
+
+use crate::sync_client::{Request, SyncClient};
 
 use super::{Capabilities, ClientDriver, ClientIdentity, DriverError, DriverFuture, Observation};
 use crate::model::{
@@ -34,13 +37,12 @@ pub struct ModelDriver {
     mutant: Option<Mutant>,
     /// What it declares, when not its profile's (tests of applicability).
     declares: Option<Capabilities>,
-    http: Option<reqwest::Client>,
     session: Option<Session>,
 }
 
 struct Session {
     client: Box<dyn ClientModel>,
-    base_url: String,
+    http: SyncClient,
     /// The decisions behind the last event (the reference's, or the inner
     /// reference client's of a mutant).
     decisions: Vec<Decision>,
@@ -59,7 +61,6 @@ impl ModelDriver {
             dialect,
             mutant: None,
             declares: None,
-            http: None,
             session: None,
         }
     }
@@ -84,25 +85,12 @@ impl ModelDriver {
         self.session.as_ref().map(|s| s.client.as_ref())
     }
 
-    fn http(&mut self) -> Result<reqwest::Client, DriverError> {
-        if let Some(http) = &self.http {
-            return Ok(http.clone());
-        }
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| DriverError::Harness(format!("cannot build an HTTP client: {e}")))?;
-        self.http = Some(http.clone());
-        Ok(http)
-    }
-
     async fn run_event(&mut self, event: &Event) -> Result<Observation, DriverError> {
         if matches!(event, Event::HttpCompleted { .. }) {
             return Err(DriverError::Harness(
                 "the model driver does its own HTTP: do not send it http_completed".to_string(),
             ));
         }
-        let http = self.http()?;
         let session = self.session.as_mut().ok_or_else(|| {
             DriverError::Harness("event sent before the driver was started".to_string())
         })?;
@@ -123,13 +111,8 @@ impl ModelDriver {
                     "the model asked for more than {MAX_REQUESTS_PER_EVENT} requests for one event"
                 )));
             }
-            let base_url = session.base_url.as_str();
-            let outcomes = join_all(
-                batch
-                    .iter()
-                    .map(|request| execute(&http, base_url, request)),
-            )
-            .await;
+            let http = &session.http;
+            let outcomes = join_all(batch.iter().map(|request| execute(http, request))).await;
             let mut next = Vec::new();
             for (request, outcome) in batch.iter().zip(outcomes) {
                 let handled = session.client.step(Event::HttpCompleted {
@@ -166,43 +149,34 @@ fn sort_effects(effects: Vec<Effect>, todo: &mut Vec<HttpRequest>, obs: &mut Obs
 }
 
 /// Send one request; a failure to reach the server is an outcome, not an error.
-async fn execute(
-    http: &reqwest::Client,
-    base_url: &str,
-    request: &HttpRequest,
-) -> Result<HttpOutcome, DriverError> {
+async fn execute(http: &SyncClient, request: &HttpRequest) -> Result<HttpOutcome, DriverError> {
     let method = Method::from_bytes(request.method.as_bytes()).map_err(|e| {
         DriverError::Harness(format!(
             "model asked for bad method {:?}: {e}",
             request.method
         ))
     })?;
-    let url = format!("{}{}", base_url.trim_end_matches('/'), request.path);
-    let mut builder = http.request(method, &url);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    if let Some(body) = &request.body {
-        // The model sets Content-Type itself; send the JSON text as is.
-        builder = builder.body(body.to_string());
-    }
-    match builder.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            match response.text().await {
-                Ok(body) => Ok(HttpOutcome::Response { status, body }),
-                Err(e) => Ok(HttpOutcome::TransportError {
-                    message: format!("reading the answer of {url}: {e}"),
-                }),
-            }
-        }
-        Err(e) if e.is_builder() => Err(DriverError::Harness(format!(
-            "model asked for a request reqwest cannot build ({url}): {e}"
-        ))),
-        Err(e) => Ok(HttpOutcome::TransportError {
-            message: format!("{} {url}: {e}", request.method),
-        }),
-    }
+    let exchange = http
+        .send(Request {
+            method,
+            path: request.path.clone(),
+            // The model sets Accept and Content-Type itself; they are part of its behaviour.
+            headers: request.headers.clone(),
+            body: request.body.as_ref().map(|b| b.to_string()),
+        })
+        .await;
+    Ok(match (exchange.status, exchange.error) {
+        (Some(status), None) => HttpOutcome::Response {
+            status,
+            body: exchange.response,
+        },
+        (_, Some(error)) => HttpOutcome::TransportError {
+            message: format!("{} {}: {error}", request.method, exchange.url),
+        },
+        (None, None) => HttpOutcome::TransportError {
+            message: format!("{} {}: no answer", request.method, exchange.url),
+        },
+    })
 }
 
 impl ClientDriver for ModelDriver {
@@ -227,9 +201,11 @@ impl ClientDriver for ModelDriver {
                 self.mutant,
                 &identity.password,
             );
+            let http = SyncClient::new(&identity.base_url, self.dialect, REQUEST_TIMEOUT)
+                .map_err(|e| DriverError::Harness(e.to_string()))?;
             self.session = Some(Session {
                 client,
-                base_url: identity.base_url.clone(),
+                http,
                 decisions: Vec::new(),
             });
             Ok(self

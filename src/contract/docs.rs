@@ -7,6 +7,7 @@
 //! per target and the catalogue becomes a rule × target coverage matrix.
 //! Nothing here runs a feature; it reads them ([`spec`]) and reports ([`results`]).
 
+pub mod compat;
 pub mod html;
 pub mod markdown;
 pub mod results;
@@ -159,8 +160,18 @@ impl FeaturesArg {
 #[derive(Debug, clap::Args)]
 pub struct DocsArgs {
     /// Folder to write the pages into (created if missing; existing pages are overwritten).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "compat")]
+    pub out: Option<PathBuf>,
+    /// Instead of the spec, write the server compatibility table (Markdown)
+    /// here, from the --results reports of verify-server: each report's file
+    /// name (without .json) names its server.
+    #[arg(
+        long,
+        value_name = "FILE.md",
+        conflicts_with = "out",
+        requires = "results"
+    )]
+    pub compat: Option<PathBuf>,
     /// A JSON report from `verify-server --json` or `verify-client --json`; repeat
     /// for several targets. Adds per-scenario status and a rule × target matrix.
     #[arg(long = "results", value_name = "FILE.json")]
@@ -199,6 +210,17 @@ pub fn run_docs(args: &DocsArgs) -> Outcome {
 
 /// Load, render and write every page; returns the files written (index.html first).
 pub fn write_docs(args: &DocsArgs) -> anyhow::Result<Vec<PathBuf>> {
+    if let Some(path) = &args.compat {
+        let tried = compat::load(&args.results)?;
+        std::fs::write(path, compat::render(&tried))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        return Ok(vec![path.clone()]);
+    }
+    let Some(out) = &args.out else {
+        anyhow::bail!(
+            "give --out DIR for the spec pages, or --compat FILE for the compatibility table"
+        );
+    };
     let (files, source) = args.features.load()?;
     let features = spec::parse_strict(&files)?;
     let targets = results::load_all(&args.results)?;
@@ -213,7 +235,7 @@ pub fn write_docs(args: &DocsArgs) -> anyhow::Result<Vec<PathBuf>> {
         targets,
         source,
     };
-    write_pages(&spec, &args.out)
+    write_pages(&spec, out)
 }
 
 /// Write index.html, rules.md and one Markdown page per feature into `out`.
@@ -296,6 +318,7 @@ pub fn list_rules(spec: &Spec) -> (String, usize) {
         if let Some(reading) = rule.reading {
             out.push_str(&format!("{:27}reading: {reading}\n", ""));
         }
+        out.push_str(&format!("{:27}why it matters: {}\n", "", rule.why));
         if covering.is_empty() {
             out.push_str(&format!("{:27}covered by: NO SCENARIO\n", ""));
         }

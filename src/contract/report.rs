@@ -29,7 +29,11 @@
 //!       "reason": null,                 // why it was skipped or is not applicable
 //!       "reproduce": "curl -sS -i …",   // null when passed or skipped
 //!       "location": "features/server/pull.feature:14",
-//!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"]
+//!       "transcript": ["GET /api/koreader/syncs/progress/… → 200 {}"],
+//!       "cites": [                      // absent when passed: each rule from the catalogue
+//!         {"id": "S-PULL-2", "level": "MUST", "text": "Pulling a document for which …",
+//!          "why": "BookLore's plugin takes a 404 as \"no remote progress yet\"; …"}
+//!       ]
 //!     }
 //!   ]
 //! }
@@ -48,7 +52,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::catalogue::Level;
+use super::catalogue::{self, Level};
 use super::scenario::ScenarioMeta;
 use crate::exit::Outcome;
 
@@ -99,6 +103,39 @@ pub struct CaseResult {
     pub location: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub transcript: Vec<String>,
+    /// For a result that did not pass: each cited rule's level, text and why
+    /// it matters, from the catalogue, so a report is readable on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<Citation>,
+}
+
+/// One rule as a failure report quotes it from the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    pub id: String,
+    pub level: Level,
+    pub text: String,
+    pub why: String,
+}
+
+impl Citation {
+    /// The catalogue's entry for `id`; an unknown id is cited as a MUST with no text.
+    pub fn of(id: &str) -> Citation {
+        match catalogue::find(id) {
+            Some(rule) => Citation {
+                id: rule.id.to_string(),
+                level: rule.level,
+                text: rule.text.to_string(),
+                why: rule.why.to_string(),
+            },
+            None => Citation {
+                id: id.to_string(),
+                level: Level::Must,
+                text: "(not in the catalogue)".to_string(),
+                why: String::new(),
+            },
+        }
+    }
 }
 
 impl CaseResult {
@@ -118,6 +155,7 @@ impl CaseResult {
             reproduce: None,
             location: Some(meta.location.clone()),
             transcript: Vec::new(),
+            cites: Vec::new(),
         }
     }
 
@@ -161,6 +199,7 @@ impl CaseResult {
             reproduce: None,
             location: None,
             transcript: Vec::new(),
+            cites: Vec::new(),
         }
     }
 
@@ -189,6 +228,31 @@ pub struct Summary {
     pub error: usize,
 }
 
+/// What skipped scenarios do to a run's outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipPolicy {
+    /// Skips are listed and change nothing (client runs, for now).
+    #[default]
+    Reported,
+    /// A gating rule none of whose checks ran makes the run incomplete (exit 3).
+    Gate,
+    /// The user accepted a partial run (`--allow-skips`): unchecked rules are
+    /// listed, and the verdict says the run was partial, but the exit code is 0.
+    Allowed,
+}
+
+/// A gating rule the run was asked to check and could not: every scenario
+/// (and property) citing it was skipped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unchecked {
+    pub rule: String,
+    pub level: Level,
+    pub why: String,
+    /// Why its checks were skipped, each reason once.
+    pub reasons: Vec<String>,
+}
+
 /// The outcome of one verify run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -200,6 +264,10 @@ pub struct Report {
     pub profile: Option<String>,
     pub exit_code: u8,
     pub summary: Summary,
+    /// Gating rules in scope that no scenario checked (see [`SkipPolicy`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked: Vec<Unchecked>,
+    pub skip_policy: SkipPolicy,
     /// Facts about the run a reader needs (which documents were written, what was skipped wholesale).
     pub notes: Vec<String>,
     pub results: Vec<CaseResult>,
@@ -219,11 +287,35 @@ impl Report {
             profile,
             exit_code: Outcome::Conformant.code(),
             summary: Summary::default(),
+            unchecked: Vec::new(),
+            skip_policy: SkipPolicy::default(),
             notes: Vec::new(),
             results,
         };
         report.refresh();
         report
+    }
+
+    /// The report of a run that could not be done (exit 2): one error result
+    /// saying why, so the JSON and JUnit files a CI job reads exist and explain.
+    pub fn could_not_verify(target: String, dialect: Option<String>, reason: &str) -> Self {
+        let mut case = CaseResult::new(
+            "Verifying the target",
+            "The run could not be done",
+            &[],
+            Level::Must,
+            Status::Error,
+        );
+        case.actual = Some(reason.to_string());
+        let mut report = Report::new(target, dialect, None, vec![case]);
+        report.note(format!("could not verify: {reason}"));
+        report
+    }
+
+    /// Decide what skipped gating rules do to the outcome.
+    pub fn set_skip_policy(&mut self, policy: SkipPolicy) {
+        self.skip_policy = policy;
+        self.refresh();
     }
 
     /// Add results (e.g. property checks) and recompute the verdict.
@@ -239,6 +331,13 @@ impl Report {
 
     fn refresh(&mut self) {
         let mut summary = Summary::default();
+        for r in &mut self.results {
+            r.cites = if r.status == Status::Passed {
+                Vec::new()
+            } else {
+                r.rules.iter().map(|id| Citation::of(id)).collect()
+            };
+        }
         for r in &self.results {
             match r.status {
                 Status::Passed => summary.passed += 1,
@@ -249,18 +348,26 @@ impl Report {
             }
         }
         self.summary = summary;
+        self.unchecked = match self.skip_policy {
+            SkipPolicy::Reported => Vec::new(),
+            SkipPolicy::Gate | SkipPolicy::Allowed => unchecked_rules(&self.results),
+        };
         let outcome = if summary.error > 0 {
             Outcome::HarnessError
         } else if self.results.iter().any(CaseResult::breaks_gate) {
             Outcome::Violation
+        } else if !self.unchecked.is_empty() && self.skip_policy == SkipPolicy::Gate {
+            Outcome::Incomplete
         } else {
             Outcome::Conformant
         };
         self.exit_code = outcome.code();
-        self.conformant = outcome == Outcome::Conformant;
+        self.conformant = outcome == Outcome::Conformant && self.unchecked.is_empty();
     }
 
-    /// 0 conformant, 1 a gating rule failed, 2 the harness could not do its job.
+    /// 0 conformant (or a partial run the user accepted), 1 a gating rule
+    /// failed, 2 the harness could not do its job, 3 a gating rule could not
+    /// be checked (see [`SkipPolicy`]).
     pub fn exit_code(&self) -> u8 {
         self.exit_code
     }
@@ -347,8 +454,14 @@ impl Report {
                         quick_junit::NonSuccessKind::Error
                     };
                     let mut s = quick_junit::TestCaseStatus::non_success(kind);
+                    let why = r
+                        .cites
+                        .iter()
+                        .find(|c| !c.why.is_empty())
+                        .map(|c| format!(" (why it matters: {})", c.why))
+                        .unwrap_or_default();
                     s.set_message(format!(
-                        "{} {}: {}",
+                        "{} {}: {}{why}",
                         r.rules.join(" "),
                         r.level.name(),
                         r.actual.as_deref().unwrap_or("failed")
@@ -404,6 +517,9 @@ impl Report {
             }
             if let Some(actual) = &r.actual {
                 message.push_str(&format!("\ngot: {actual}"));
+            }
+            if let Some(cite) = r.cites.iter().find(|c| !c.why.is_empty()) {
+                message.push_str(&format!("\nwhy it matters: {}", cite.why));
             }
             if let Some(reproduce) = &r.reproduce {
                 message.push_str(&format!("\nreproduce: {reproduce}"));
@@ -490,6 +606,25 @@ impl Report {
                 }
             }
         }
+        if !self.unchecked.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nNot checked ({} gating rules: every scenario of each was skipped):",
+                self.unchecked.len()
+            );
+            for u in &self.unchecked {
+                let _ = writeln!(
+                    out,
+                    "  {} ({}): {}",
+                    u.rule,
+                    u.level.name(),
+                    u.reasons.join("; ")
+                );
+                if !u.why.is_empty() {
+                    let _ = writeln!(out, "      why it matters: {}", u.why);
+                }
+            }
+        }
         let s = self.summary;
         // Only runs with a client that lacks something have these; other
         // runs keep the summary line they always had.
@@ -499,9 +634,18 @@ impl Report {
             String::new()
         };
         let verdict = match self.outcome() {
-            Outcome::Conformant => "conformant",
-            Outcome::Violation => "NOT conformant",
-            _ => "could not be verified",
+            Outcome::Conformant if self.unchecked.is_empty() => "conformant".to_string(),
+            Outcome::Conformant => format!(
+                "conformant on the rules checked; a partial run ({} gating rules not checked, accepted by --allow-skips)",
+                self.unchecked.len()
+            ),
+            Outcome::Violation => "NOT conformant".to_string(),
+            Outcome::Incomplete => format!(
+                "NOT VERIFIED: {} gating rules could not be checked on this target (exit {}; --allow-skips accepts a partial run)",
+                self.unchecked.len(),
+                Outcome::Incomplete.code()
+            ),
+            Outcome::HarnessError => "could not be verified".to_string(),
         };
         let _ = writeln!(
             out,
@@ -514,6 +658,43 @@ impl Report {
         }
         out
     }
+}
+
+/// The gating rules cited by some result and checked by none: every result
+/// citing them was skipped. Rules are those of the catalogue (an unknown id
+/// counts as MUST, as in [`super::runner::strictest_level`]).
+fn unchecked_rules(results: &[CaseResult]) -> Vec<Unchecked> {
+    let mut by_rule: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new();
+    for r in results {
+        for id in &r.rules {
+            let entry = by_rule.entry(id.as_str()).or_default();
+            match r.status {
+                Status::Passed | Status::Failed => entry.0 = true,
+                Status::Skipped => {
+                    let reason = r.reason.clone().unwrap_or_else(|| "skipped".to_string());
+                    if !entry.1.contains(&reason) {
+                        entry.1.push(reason);
+                    }
+                }
+                // A client that declares it lacks a feature is judged without
+                // it: that rule is out of scope, not unchecked.
+                Status::Error | Status::Pending | Status::NotApplicable => {}
+            }
+        }
+    }
+    by_rule
+        .into_iter()
+        .filter(|(_, (checked, reasons))| !checked && !reasons.is_empty())
+        .filter_map(|(id, (_, reasons))| {
+            let cite = Citation::of(id);
+            cite.level.gates().then_some(Unchecked {
+                rule: cite.id,
+                level: cite.level,
+                why: cite.why,
+                reasons,
+            })
+        })
+        .collect()
 }
 
 /// A workflow command's message, escaped as GitHub Actions reads it back.
@@ -548,12 +729,21 @@ fn without_repeated_answer(sent: &str, r: &CaseResult) -> String {
 /// The lines a failure shows: rule and level, step, what was sent, expected, got, curl.
 fn failure_detail(r: &CaseResult) -> String {
     let mut out = String::new();
-    let rules = if r.rules.is_empty() {
-        "(no rule id)".to_string()
-    } else {
-        r.rules.join(", ")
-    };
-    let _ = writeln!(out, "rule:     {rules} ({})", r.level.name());
+    if r.cites.is_empty() {
+        let _ = writeln!(out, "rule:     (no rule id) ({})", r.level.name());
+    }
+    for cite in &r.cites {
+        let _ = writeln!(
+            out,
+            "rule:     {} ({}) {}",
+            cite.id,
+            cite.level.name(),
+            cite.text
+        );
+        if !cite.why.is_empty() {
+            let _ = writeln!(out, "why:      {}", cite.why);
+        }
+    }
     if let Some(step) = &r.step {
         let _ = writeln!(out, "step:     {step}");
     }
@@ -605,6 +795,58 @@ pub struct ReportFiles {
 }
 
 impl ReportFiles {
+    /// Before a run: write a placeholder report ("did not finish") to every
+    /// requested file, so a path that cannot be written is found before the
+    /// run rather than after it, and a run killed half-way leaves files that
+    /// say so. The error names the file and why it cannot be written.
+    pub fn prepare(&self, target: &str, dialect: Option<String>) -> Result<(), String> {
+        let placeholder = Report::could_not_verify(
+            target.to_string(),
+            dialect,
+            "the run did not finish (this file is rewritten when it does)",
+        );
+        self.write_all(&placeholder)
+    }
+
+    /// Write the requested files; the first one that cannot be written, named, with why.
+    pub fn write_all(&self, report: &Report) -> Result<(), String> {
+        let written = [
+            self.json.as_ref().map(|p| (p, report.write_json(p))),
+            self.junit.as_ref().map(|p| (p, report.write_junit(p))),
+        ];
+        let mut problems = Vec::new();
+        for (path, result) in written.into_iter().flatten() {
+            if let Err(err) = result {
+                problems.push(format!("cannot write {}: {err}", path.display()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+
+    /// A run that could not be done: say why on stderr in one line, and still
+    /// write the requested files (a could-not-verify report): a harness error.
+    pub fn emit_could_not_verify(
+        &self,
+        target: &str,
+        dialect: Option<String>,
+        reason: &str,
+        command: &str,
+    ) -> Outcome {
+        eprintln!("{command}: {reason}");
+        let report = Report::could_not_verify(target.to_string(), dialect, reason);
+        if self.github_annotations {
+            say(&report.to_github_annotations());
+        }
+        if let Err(err) = self.write_all(&report) {
+            eprintln!("{command}: {err}");
+        }
+        Outcome::HarnessError
+    }
+
     /// Print the report and write the requested files; the exit code to use
     /// (the report's, or 2 when a file cannot be written). `command` names the
     /// command in the error message (`kosync-contract verify-server`).
@@ -697,6 +939,90 @@ mod tests {
     }
 
     #[test]
+    fn a_gating_rule_only_skipped_makes_the_run_incomplete_unless_allowed() {
+        let skipped = |rule: &str, level: Level, reason: &str| {
+            let mut r = CaseResult::new("F", rule, &[rule], level, Status::Skipped);
+            r.reason = Some(reason.into());
+            r
+        };
+        let passed = CaseResult::new("F", "p", &["S-TS-1"], Level::Must, Status::Passed);
+        let results = vec![
+            passed,
+            // S-TS-1 is checked by the passing scenario: a skip of another of its scenarios is fine.
+            skipped("S-TS-1", Level::Must, "needs the admin API"),
+            skipped("S-ISO-1", Level::Must, "needs a second user"),
+            skipped("S-ISO-1", Level::Must, "needs a second user"),
+            // SHOULD rules never gate.
+            skipped("S-BAD-3", Level::Should, "whatever"),
+        ];
+        let mut report = Report::new("x".into(), None, None, results);
+        assert_eq!(report.exit_code(), 0, "skips are only reported by default");
+        assert!(report.conformant);
+
+        report.set_skip_policy(SkipPolicy::Gate);
+        assert_eq!(report.exit_code(), crate::exit::INCOMPLETE);
+        assert!(!report.conformant);
+        assert_eq!(report.unchecked.len(), 1, "{:?}", report.unchecked);
+        assert_eq!(report.unchecked[0].rule, "S-ISO-1");
+        assert_eq!(report.unchecked[0].reasons, vec!["needs a second user"]);
+        let text = report.render_text();
+        assert!(text.contains("NOT VERIFIED"), "{text}");
+        assert!(!text.contains(": conformant"), "{text}");
+        assert!(
+            text.contains("S-ISO-1 (MUST): needs a second user"),
+            "{text}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+        assert_eq!(json["exit_code"], 3);
+        assert_eq!(json["conformant"], false);
+        assert_eq!(json["unchecked"][0]["rule"], "S-ISO-1");
+
+        report.set_skip_policy(SkipPolicy::Allowed);
+        assert_eq!(report.exit_code(), 0);
+        assert!(!report.conformant, "a partial run is not called conformant");
+        let text = report.render_text();
+        assert!(text.contains("a partial run"), "{text}");
+
+        // A failure dominates: it is a definite answer.
+        report.extend([CaseResult::new(
+            "F",
+            "f",
+            &["S-LWW-1"],
+            Level::Must,
+            Status::Failed,
+        )]);
+        report.set_skip_policy(SkipPolicy::Gate);
+        assert_eq!(report.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_run_that_could_not_be_done_still_has_reports_that_say_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = ReportFiles {
+            json: Some(dir.path().join("r.json")),
+            junit: Some(dir.path().join("r.xml")),
+            ..ReportFiles::default()
+        };
+        files.prepare("http://x", None).expect("writable");
+        let placeholder = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
+        assert!(placeholder.contains("did not finish"), "{placeholder}");
+        let outcome = files.emit_could_not_verify("http://x", None, "cannot reach the server", "t");
+        assert_eq!(outcome, Outcome::HarnessError);
+        let json = std::fs::read_to_string(dir.path().join("r.json")).expect("json");
+        assert!(json.contains("cannot reach the server"), "{json}");
+        assert!(json.contains("\"exit_code\": 2"), "{json}");
+        let xml = std::fs::read_to_string(dir.path().join("r.xml")).expect("xml");
+        assert!(xml.contains("cannot reach the server"), "{xml}");
+
+        let missing = ReportFiles {
+            json: Some(dir.path().join("no/such/dir/r.json")),
+            ..ReportFiles::default()
+        };
+        let err = missing.prepare("x", None).expect_err("missing folder");
+        assert!(err.contains("no/such/dir/r.json"), "{err}");
+    }
+
+    #[test]
     fn not_applicable_is_its_own_status_in_every_rendering_and_gates_nothing() {
         let mut na = CaseResult::new(
             "Rating",
@@ -749,6 +1075,15 @@ mod tests {
         }
         assert_eq!(first["status"], "failed");
         assert_eq!(first["level"], "MUST");
+        let cite = &first["cites"][0];
+        assert_eq!(cite["id"], "S-PULL-2");
+        assert_eq!(cite["level"], "MUST");
+        assert!(cite["text"].as_str().is_some_and(|t| t.contains("404")));
+        assert!(cite["why"].as_str().is_some_and(|t| t.contains("BookLore")));
+        assert!(
+            json["results"][1].get("cites").is_none(),
+            "a pass cites nothing"
+        );
         assert_eq!(json["results"][3]["status"], "skipped");
     }
 
@@ -760,6 +1095,7 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<failure"), "{xml}");
+        assert!(xml.contains("why it matters: BookLore"), "{xml}");
         assert!(xml.contains("<skipped"), "{xml}");
         assert!(xml.contains("tests=\"4\""), "{xml}");
     }
@@ -780,7 +1116,9 @@ mod tests {
             lines[0],
             "::error file=features/server/pull.feature,line=14,title=S-PULL-2 (MUST)::\
              An unread book is not found%0Astep: Then the answer is 404%0Aexpected: status 404\
-             %0Agot: status 200, body {}%0Areproduce: curl -sS -i http://x/"
+             %0Agot: status 200, body {}%0Awhy it matters: BookLore's plugin takes a 404 as \
+             \"no remote progress yet\"; any other answer for a library book without progress \
+             shows an error or a position that does not exist.%0Areproduce: curl -sS -i http://x/"
         );
         // No location: no file; SHOULD: a warning; `%`, `,` and `:` escaped.
         assert!(
@@ -819,7 +1157,12 @@ mod tests {
             text.contains("FAIL [S-PULL-2] An unread book is not found"),
             "{text}"
         );
-        assert!(text.contains("S-PULL-2 (MUST)"), "{text}");
+        assert!(
+            text.contains("S-PULL-2 (MUST) Pulling a document"),
+            "{text}"
+        );
+        let why = catalogue::find("S-PULL-2").map(|r| r.why).unwrap_or("?");
+        assert!(text.contains(&format!("why:      {why}")), "{text}");
         assert!(text.contains("expected: status 404"), "{text}");
         assert!(text.contains("got:      status 200, body {}"), "{text}");
         assert!(text.contains("reproduce: curl"), "{text}");

@@ -79,6 +79,16 @@ pub struct StepFailure {
     pub actual: String,
 }
 
+/// The checks of a scenario that failed without stopping it (soft
+/// assertions): raised once, after the last step, so one failed check hides
+/// none of the later ones. `step` is the first failing step.
+#[derive(Debug, Clone)]
+pub struct DeferredFailures {
+    pub step: String,
+    pub expected: String,
+    pub actual: String,
+}
+
 /// What a step panics with when the scenario cannot be checked on this target
 /// (say, the server lacks the admin API it needs). Reported as skipped, with the reason.
 #[derive(Debug, Clone)]
@@ -142,6 +152,7 @@ pub fn quiet_contract_panics() {
                 || payload.is::<StepSkip>()
                 || payload.is::<StepNotApplicable>()
                 || payload.is::<HarnessFault>()
+                || payload.is::<DeferredFailures>()
             {
                 return;
             }
@@ -199,6 +210,12 @@ pub trait ContractWorld: cucumber::World + Debug {
     /// Called after the last step, pass or fail: release what `prepare` took.
     fn finish(&mut self) -> LocalBoxFuture<'_, ()> {
         async {}.boxed_local()
+    }
+
+    /// The checks that failed without stopping the scenario, if any; the
+    /// scenario fails with them after its last step.
+    fn deferred_failures(&mut self) -> Option<DeferredFailures> {
+        None
     }
 
     /// After the last step: why the scenario, though no step failed, is not
@@ -416,7 +433,12 @@ pub async fn run<W: ContractWorld + cucumber::codegen::WorldInventory>(
             if let Some(world) = world {
                 world.finish().await;
                 // Reported through the hook's failure, which the collector
-                // ignores when a step already failed.
+                // ignores when a step already failed. A failed check wins
+                // over one the target could not make.
+                if let Some(failures) = world.deferred_failures() {
+                    quiet_contract_panics();
+                    std::panic::panic_any(failures);
+                }
                 if let Some(reason) = world.not_applicable() {
                     not_applicable(reason);
                 }
@@ -539,6 +561,21 @@ impl<W: ContractWorld> Collector<W> {
                 result.status = Status::Error;
                 result.step = Some(format!("{}{}", step.keyword, step.value));
                 result.actual = Some(NO_STEP_MATCHES.to_string());
+            }
+            event::Scenario::Hook(_, event::Hook::Failed(world, info))
+                if info.is::<DeferredFailures>() && self.failures.insert(slot) =>
+            {
+                let result = &mut self.slots[slot];
+                result.status = Status::Failed;
+                if let Some(f) = info.downcast_ref::<DeferredFailures>() {
+                    result.step = Some(f.step.clone());
+                    result.expected = Some(f.expected.clone());
+                    result.actual = Some(f.actual.clone());
+                }
+                if let Some(world) = world.as_deref() {
+                    result.reproduce = world.reproduce();
+                    result.transcript = world.transcript();
+                }
             }
             event::Scenario::Hook(_, event::Hook::Failed(world, info))
                 if self.failures.insert(slot) =>

@@ -80,7 +80,9 @@ pub enum EarlyPageUpload {
     /// C-PUSH-7: skipped; its snapshot waits for the next upload.
     Skipped,
     /// Postponed to the end of the window.
-    Delayed,
+    ToWindowEnd,
+    /// Sent this many seconds later, window or not.
+    After(u64),
 }
 
 /// A profile's answers to every question on which clients differ.
@@ -105,6 +107,10 @@ pub struct Policy {
     pub early_page_upload: EarlyPageUpload,
     /// Minimum seconds between an upload and a page-triggered one (C-PUSH-6).
     pub debounce_seconds: u64,
+    /// Seconds after which the client, left alone, does nothing more: longer
+    /// than any timer it has. The harness lets this much virtual time pass
+    /// before it checks that something did *not* happen.
+    pub horizon_seconds: u64,
 }
 
 impl Profile {
@@ -141,6 +147,7 @@ impl Profile {
                 failed_upload: FailedUpload::Kept,
                 early_page_upload: EarlyPageUpload::Skipped,
                 debounce_seconds: DEBOUNCE_SECONDS,
+                horizon_seconds: HORIZON_SECONDS,
             },
         }
     }
@@ -176,6 +183,10 @@ impl Policy {
         }
     }
 }
+
+/// The quiet horizon of every profile: no client timer runs longer (the 25 s
+/// debounce, KOReader's 10 s periodic push and 1 s pulls), with room to spare.
+pub const HORIZON_SECONDS: u64 = 60;
 
 /// `floor(p × 10⁴)`: the comparison key of C-CONF-6 (KOReader floors a push's
 /// percentage the same way).

@@ -6,6 +6,7 @@
 //! no I/O except reading a file in [`hash`].
 
 pub mod hash;
+pub mod lua_number;
 mod types;
 
 pub use types::*;

@@ -21,6 +21,7 @@ pub(crate) const RULES: Rules = Rules {
     device_required: false,
     has_library: true,
     registers_users: false,
+    reads_like_lua: false,
     sign_in_checks_sync: false,
 };
 

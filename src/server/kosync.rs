@@ -18,6 +18,7 @@ pub(crate) const RULES: Rules = Rules {
     device_required: true,
     has_library: false,
     registers_users: true,
+    reads_like_lua: true,
     sign_in_checks_sync: true,
 };
 

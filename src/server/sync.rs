@@ -28,6 +28,10 @@ pub(crate) struct Rules {
     /// kosync treats a user whose sync is off as unknown on every route;
     /// BookLore checks the switch on the progress routes only (S-OFF-1).
     pub sign_in_checks_sync: bool,
+    /// The kosync reference reads a push as its Lua code does: `percentage`
+    /// through `tonumber`, so numeric text is a number (K-NUM-1), and no `:`
+    /// in a document id, which it uses in a key (K-BAD-2).
+    pub reads_like_lua: bool,
 }
 
 /// A sync route, as the dialect's paths name it.
@@ -106,6 +110,8 @@ pub(crate) enum BodyProblem {
     NotAnObject,
     DocumentMissing,
     DocumentNotAString,
+    /// A document id with `:`, which the reference cannot use in a key.
+    DocumentNotAKey,
     PercentageMissing,
     PercentageNotANumber,
     PercentageOutOfRange,
@@ -125,6 +131,7 @@ impl BodyProblem {
             BodyProblem::NotAnObject => "the body must be a JSON object",
             BodyProblem::DocumentMissing => "field \"document\" is missing or empty",
             BodyProblem::DocumentNotAString => "field \"document\" must be a string",
+            BodyProblem::DocumentNotAKey => "field \"document\" must not contain ':'",
             BodyProblem::PercentageMissing => "field \"percentage\" is missing",
             BodyProblem::PercentageNotANumber => "field \"percentage\" must be a number",
             BodyProblem::PercentageOutOfRange => "field \"percentage\" must be between 0 and 1",
@@ -142,7 +149,9 @@ impl BodyProblem {
     pub fn is_about_document(self) -> bool {
         matches!(
             self,
-            BodyProblem::DocumentMissing | BodyProblem::DocumentNotAString
+            BodyProblem::DocumentMissing
+                | BodyProblem::DocumentNotAString
+                | BodyProblem::DocumentNotAKey
         )
     }
 }
@@ -296,12 +305,18 @@ pub(crate) fn parse_push(body: &[u8], rules: Rules) -> Result<CheckedPush, BodyP
     let document = match map.get("document") {
         None | Some(Value::Null) => return Err(BodyProblem::DocumentMissing),
         Some(Value::String(s)) if s.is_empty() => return Err(BodyProblem::DocumentMissing),
+        Some(Value::String(s)) if rules.reads_like_lua && s.contains(':') => {
+            return Err(BodyProblem::DocumentNotAKey)
+        }
         Some(Value::String(s)) => s.clone(),
         Some(_) => return Err(BodyProblem::DocumentNotAString),
     };
     let percentage = match map.get("percentage") {
         None | Some(Value::Null) => return Err(BodyProblem::PercentageMissing),
         Some(Value::Number(n)) => n.as_f64().ok_or(BodyProblem::PercentageNotANumber)?,
+        Some(text @ Value::String(_)) if rules.reads_like_lua => {
+            protocol::lua_number::tonumber(text).ok_or(BodyProblem::PercentageNotANumber)?
+        }
         Some(_) => return Err(BodyProblem::PercentageNotANumber),
     };
     let progress = optional_string(&map, "progress", BodyProblem::ProgressNotAString)?

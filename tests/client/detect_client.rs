@@ -88,3 +88,85 @@ async fn upload_before_pull_is_caught_on_every_run() {
         );
     }
 }
+
+/// The scenarios of `tags` a mutant fails, by name.
+async fn failed_scenarios(mutant: Mutant, tags: &str) -> Vec<String> {
+    let report = verify_client(
+        ClientTarget::Model(Some(mutant)),
+        ClientRunOptions {
+            tags: Some(tags.to_string()),
+            ..ClientRunOptions::default()
+        },
+    )
+    .await
+    .expect("features run");
+    report.failures().map(|r| r.scenario.clone()).collect()
+}
+
+/// Negative checks wait until the client is quiet: a client that does the
+/// forbidden thing 11 s (a page push) or 1 s (a pull) after the last event
+/// fails the scenario that forbids it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_client_does_after_the_last_event_is_judged_too() {
+    let failed = failed_scenarios(Mutant::LatePagePush, "@C-PUSH-6").await;
+    for wait in [0, 20, 24] {
+        let name = format!("A periodic snapshot {wait} seconds after the open upload");
+        assert!(
+            failed.iter().any(|s| s.starts_with(&name)),
+            "a push 11 s after the last page turn passed {name:?}; failed: {failed:?}"
+        );
+    }
+    let failed = failed_scenarios(Mutant::PullsWhenWifiReturns, "@C-PULL-3").await;
+    assert!(
+        failed
+            .iter()
+            .any(|s| s == "Wi-Fi coming back later does not pull the open book"),
+        "a pull 1 s after Wi-Fi came back passed; failed: {failed:?}"
+    );
+}
+
+/// A prompt that names the wrong direction fails the C-CONF-4 cases of both
+/// directions, the "older" ones included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_direction_a_prompt_names_is_checked() {
+    let failed = failed_scenarios(Mutant::PromptDirectionReversed, "@C-CONF-4").await;
+    for direction in ["newer", "older"] {
+        assert!(
+            failed
+                .iter()
+                .any(|s| s.starts_with(&format!("Prompt, {direction} direction"))),
+            "a reversed prompt passed the {direction} cases; failed: {failed:?}"
+        );
+    }
+}
+
+/// A failed check does not hide the next ones: every failed `Then` of a
+/// scenario is in its report entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failed_check_of_a_scenario_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("two_checks.feature"),
+        "Feature: two checks\n\n  @C-Q-5\n  Scenario: both counts\n    Given progress sync is enabled\n    And Wi-Fi is connected\n    When the reader opens book A at 20%\n    Then View Pending Sessions shows 0 pending and 1 synced\n    And the queue summary reads 0P\n    And the server holds progress 30% for book A\n",
+    )
+    .expect("write the feature");
+    let report = verify_client(
+        ClientTarget::Model(Some(Mutant::SyncedNotCounted)),
+        ClientRunOptions {
+            source: kosync_contract::contract::runner::FeatureSource::Dir(dir.path().to_path_buf()),
+            ..ClientRunOptions::default()
+        },
+    )
+    .await
+    .expect("features run");
+    let failed: Vec<_> = report.failures().collect();
+    assert_eq!(failed.len(), 1, "{:#?}", report.results);
+    let expected = failed[0].expected.as_deref().unwrap_or_default();
+    // The synced count and the server's 20% (not 30%) both fail; the summary holds.
+    assert!(
+        expected.contains("1. Then View Pending Sessions shows 0 pending and 1 synced")
+            && expected.contains("2. And the server holds progress 30% for book A"),
+        "{expected}"
+    );
+    assert!(!expected.contains("queue summary"), "{expected}");
+}

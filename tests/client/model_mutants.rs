@@ -103,6 +103,9 @@ fn case(mutant: Mutant) -> Option<Case> {
             |t| t.pulls() == 1,
         ),
         PullsWithWifiOff => c(enabled(), nothing, vec![open(A, 1)], |t| t.pulls() == 0),
+        PullsWhenWifiReturns => c(enabled(), nothing, vec![open(A, 1), on, wait(5)], |t| {
+            t.pulls() == 0
+        }),
         PullOnOpenIgnoresToggle => c(
             with(|s| s.pull_on_open = false),
             nothing,
@@ -171,6 +174,17 @@ fn case(mutant: Mutant) -> Option<Case> {
         ),
         PromptAppliesWithoutAsking => c(enabled(), ahead, vec![on, open(A, 10)], |t| {
             t.prompts() == 1 && t.applied().is_empty()
+        }),
+        PromptDirectionReversed => c(enabled(), ahead, vec![on, open(A, 10)], |t| {
+            t.effects.iter().any(|e| {
+                matches!(
+                    e,
+                    Effect::PromptShown {
+                        direction: kosync_contract::model::Direction::Newer,
+                        ..
+                    }
+                )
+            })
         }),
         DeclineApplies => c(
             enabled(),
@@ -243,6 +257,15 @@ fn case(mutant: Mutant) -> Option<Case> {
             }),
             nothing,
             vec![on, open(A, 1), wait(10), turn(2), wait(30)],
+            |t| t.pushes() == 1 && t.queue.pending == 1,
+        ),
+        LatePagePush => c(
+            with(|s| {
+                s.pages_per_sync = 1;
+                s.pull_on_open = false;
+            }),
+            nothing,
+            vec![on, open(A, 1), turn(2), wait(20)],
             |t| t.pushes() == 1 && t.queue.pending == 1,
         ),
         NoAutoUpload => c(enabled(), nothing, vec![on, open(A, 1)], |t| {

@@ -445,13 +445,18 @@ fn the_server_recipe_verifies_a_server_started_in_the_background() {
         .overrides
         .insert("SYNC_PORT".into(), port.to_string());
     // The server's repository: a start script (here the built-in fake server
-    // with the recipe's users and library) and the library's book.
+    // with the recipe's users and library) and the library's books.
     let library = runner.checkout.join("test-library");
     std::fs::create_dir_all(&library).expect("mkdir");
-    let book: Vec<u8> = (0..200_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    std::fs::write(library.join("book.epub"), book).expect("write book");
+    for (n, name) in ["book.epub", "second.epub", "third.epub"]
+        .iter()
+        .enumerate()
+    {
+        let book: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(n as u32) >> 13) as u8)
+            .collect();
+        std::fs::write(library.join(name), book).expect("write book");
+    }
     let pid_file = runner.checkout.join("../server.pid");
     let script = format!(
         "#!/bin/sh\necho $$ > '{pid}'\nexec '{bin}' serve --bind \"127.0.0.1:$SYNC_PORT\" --user ci:ci --user ci2:ci2 --books test-library\n",

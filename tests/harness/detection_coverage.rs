@@ -53,7 +53,7 @@ const SERVER_DETECTIONS: &[(Defect, Dialect, &[&str])] = &[
         BookLore,
         &[
             "S-AUTH-2", "S-BAD-1", "S-BAD-2", "S-BAD-3", "S-CONC-1", "S-ISO-1", "S-LWW-1",
-            "S-PULL-1", "S-PULL-3",
+            "S-PREC-1", "S-PULL-1", "S-PULL-3",
         ],
     ),
     (Defect::TrimProgress, BookLore, &["S-PULL-1"]),
@@ -127,7 +127,7 @@ const SERVER_DETECTIONS: &[(Defect, Dialect, &[&str])] = &[
         Kosync,
         &["K-REG-3"],
     ),
-    (Defect::KosyncAuthAnswersUsername, Kosync, &["K-AUTH-1"]),
+    (Defect::KosyncAuthAnswersUsername, Kosync, &["K-AUTH-3"]),
     (Defect::KosyncWrongKeyCode403, Kosync, &["K-AUTH-2"]),
     (
         Defect::KosyncPushAnswersWithoutTimestamp,
@@ -160,6 +160,20 @@ const SERVER_DETECTIONS: &[(Defect, Dialect, &[&str])] = &[
         Kosync,
         &["K-RT-1", "S-CONC-1", "S-PULL-1"],
     ),
+    // A new user who cannot sign in with 200 fails the registration check too.
+    (
+        Defect::KosyncAuthAnswers204,
+        Kosync,
+        &["K-ACCEPT-1", "K-AUTH-1", "K-AUTH-3", "K-REG-1"],
+    ),
+    (
+        Defect::KosyncRegistrationAnswersWithoutUsername,
+        Kosync,
+        &["K-REG-4"],
+    ),
+    (Defect::KosyncNumericTextRefused, Kosync, &["K-NUM-1"]),
+    (Defect::SinglePrecisionPercentage, BookLore, &["S-PREC-1"]),
+    (Defect::SinglePrecisionPercentage, Kosync, &["S-PREC-1"]),
 ];
 
 /// The hash functions that break H-1, by the test in `tests/hash_features.rs`

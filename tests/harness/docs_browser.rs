@@ -35,7 +35,12 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Run headless Chromium with `extra` on `url`, killing it if it takes over a minute.
+/// Its output goes to files, not pipes: a DOM dump larger than a pipe's buffer
+/// would block Chromium until it is read, and it is read only once Chromium exits.
 fn headless(browser: &Path, profile: &Path, extra: &[String], url: &str) -> Output {
+    let stdout_path = profile.with_extension("stdout");
+    let stderr_path = profile.with_extension("stderr");
+    let file = |p: &Path| std::fs::File::create(p).expect("a file for chromium's output");
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -51,8 +56,8 @@ fn headless(browser: &Path, profile: &Path, extra: &[String], url: &str) -> Outp
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(file(&stdout_path)))
+        .stderr(Stdio::from(file(&stderr_path)))
         .spawn()
         .expect("chromium starts");
     let started = Instant::now();
@@ -66,7 +71,12 @@ fn headless(browser: &Path, profile: &Path, extra: &[String], url: &str) -> Outp
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    child.wait_with_output().expect("chromium output")
+    let status = child.wait().expect("chromium exit status");
+    Output {
+        status,
+        stdout: std::fs::read(&stdout_path).unwrap_or_default(),
+        stderr: std::fs::read(&stderr_path).unwrap_or_default(),
+    }
 }
 
 fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {

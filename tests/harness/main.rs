@@ -14,3 +14,6 @@ mod gate_checks;
 mod hash_cli;
 mod hash_features;
 mod ignored;
+mod install;
+mod layering;
+mod misspelt;

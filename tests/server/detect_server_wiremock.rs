@@ -11,6 +11,7 @@ use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BOOK: &str = "0123456789abcdef0123456789abcdef";
+const OTHER_BOOK: &str = "fedcba9876543210fedcba9876543210";
 
 fn against(url: &str, dialect: Dialect, timeout_ms: u64) -> VerifyServer {
     VerifyServer {
@@ -18,12 +19,15 @@ fn against(url: &str, dialect: Dialect, timeout_ms: u64) -> VerifyServer {
         dialect,
         user: Some(Credentials::with_password("alice", "alice-password")),
         second: None,
-        document: Some(BOOK.to_string()),
+        disabled: None,
+        documents: vec![BOOK.to_string()],
         tags: None,
         cases: 0,
         seed: Some(1),
         timeout: Duration::from_millis(timeout_ms),
         features: server_features(),
+        jobs: 4,
+        allow_skips: false,
     }
 }
 
@@ -118,9 +122,10 @@ async fn a_server_that_says_yes_to_everything_is_caught() {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
         .mount(&server)
         .await;
-    let report = verify_server(&against(&server.uri(), Dialect::BookLore, 1000))
-        .await
-        .expect("report");
+    let mut run = against(&server.uri(), Dialect::BookLore, 1000);
+    // A second library book: the one alice "never synced" (S-PULL-2).
+    run.documents.push(OTHER_BOOK.to_string());
+    let report = verify_server(&run).await.expect("report");
     let failed = report.failed_rules();
     for rule in [
         "S-AUTH-1", "S-AUTH-2", "S-PULL-1", "S-PULL-2", "S-BOOK-1", "S-REG-1",

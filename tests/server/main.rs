@@ -5,6 +5,8 @@
 
 mod detect_server;
 mod detect_server_wiremock;
+mod foreign_servers;
+mod korrosync;
 mod server_abuse;
 mod server_admin;
 mod server_booklore;

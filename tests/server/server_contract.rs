@@ -11,7 +11,7 @@ use kosync_contract::contract::runner::FeatureSource;
 use kosync_contract::contract::server::cli::{server_features, verify_server, VerifyServer};
 use kosync_contract::contract::server::world::{Credentials, TargetKind};
 use kosync_contract::protocol::Dialect;
-use kosync_contract::server::{self, BookPolicy, ServerConfig, UserSpec};
+use kosync_contract::server::{self, BookPolicy, Defect, ServerConfig, UserSpec};
 
 const BOOK: &str = "5d41402abc4b2a76b9719d911017c592";
 
@@ -78,29 +78,52 @@ async fn dialect_scenarios_run_only_in_their_dialect() {
     }
 }
 
+/// Three books of one library: BookLore against a URL needs a book to push
+/// to and books each user has never synced.
+const LIBRARY: [&str; 3] = [
+    BOOK,
+    "7d793037a0760186574b0282f2f435e7",
+    "9f86d081884c7d659a2feaa0c55ad015",
+];
+
 /// A fake server started here stands in for "any server": the verifier only
-/// knows its URL, credentials and one book.
-async fn run_against_url(dialect: Dialect, second: bool) -> Report {
+/// knows its URL, credentials and the library's books.
+async fn url_run(
+    dialect: Dialect,
+    config: ServerConfig,
+    second: bool,
+) -> (Report, server::RunningServer) {
+    let running = server::start(config).await.expect("server");
+    let mut run = VerifyServer::url(
+        &running.base_url(),
+        dialect,
+        Credentials::with_password("reader", "reader-pw"),
+    );
+    run.second = second.then(|| Credentials::with_password("partner", "partner-pw"));
+    run.disabled = Some(Credentials::with_password("offline", "offline-pw"));
+    run.documents = LIBRARY.iter().map(|d| d.to_string()).collect();
+    run.cases = 8;
+    run.seed = Some(3);
+    run.timeout = Duration::from_secs(5);
+    let report = verify_server(&run).await.expect("report");
+    (report, running)
+}
+
+fn url_config(dialect: Dialect) -> ServerConfig {
     let mut config = ServerConfig::new(dialect);
+    let mut offline = UserSpec::with_password("offline", "offline-pw");
+    offline.sync_enabled = false;
     config.users = vec![
         UserSpec::with_password("reader", "reader-pw"),
         UserSpec::with_password("partner", "partner-pw"),
+        offline,
     ];
-    config.books = BookPolicy::Known([BOOK.to_string()].into_iter().collect());
-    let running = server::start(config).await.expect("server");
-    let run = VerifyServer {
-        kind: TargetKind::Url(running.base_url()),
-        dialect,
-        user: Some(Credentials::with_password("reader", "reader-pw")),
-        second: second.then(|| Credentials::with_password("partner", "partner-pw")),
-        document: Some(BOOK.to_string()),
-        tags: None,
-        cases: 8,
-        seed: Some(3),
-        timeout: Duration::from_secs(5),
-        features: server_features(),
-    };
-    let report = verify_server(&run).await.expect("report");
+    config.books = BookPolicy::Known(LIBRARY.iter().map(|d| d.to_string()).collect());
+    config
+}
+
+async fn run_against_url(dialect: Dialect, second: bool) -> Report {
+    let (report, running) = url_run(dialect, url_config(dialect), second).await;
     running.shutdown().await;
     report
 }
@@ -115,7 +138,6 @@ async fn a_correct_server_reached_by_url_passes_with_reasons_for_every_skip() {
             "{}",
             report.render_text()
         );
-        assert_eq!(report.exit_code(), 0, "{}", report.render_text());
         for r in report
             .results
             .iter()
@@ -137,26 +159,52 @@ async fn a_correct_server_reached_by_url_passes_with_reasons_for_every_skip() {
         );
     }
     let kosync = run_against_url(Dialect::Kosync, true).await;
+    assert_eq!(kosync.exit_code(), 0, "{}", kosync.render_text());
+    assert!(kosync.conformant);
     assert!(
         kosync
             .notes
             .iter()
-            .any(|n| n.starts_with("users registered on the server: newreader")),
+            .any(|n| n.starts_with("users registered on the server:") && n.contains("newreader")),
         "{:?}",
         kosync.notes
     );
     let booklore = run_against_url(Dialect::BookLore, true).await;
-    let skipped: BTreeSet<String> = booklore
+    assert_eq!(booklore.exit_code(), 0, "{}", booklore.render_text());
+    assert!(booklore.conformant);
+    // Every MUST rule of the dialect was checked, S-PULL-2 against a library book.
+    let pull_2 = booklore
         .results
         .iter()
-        .filter(|r| r.status == Status::Skipped)
-        .flat_map(|r| r.rules.clone())
-        .collect();
-    assert!(skipped.contains("S-OFF-1"), "{skipped:?}");
+        .find(|r| r.rules.iter().any(|id| id == "S-PULL-2"))
+        .expect("an S-PULL-2 scenario");
+    assert_eq!(pull_2.status, Status::Passed, "{}", booklore.render_text());
+}
+
+/// Without a user whose sync is disabled, S-OFF-1 (a MUST rule) cannot be
+/// checked against a BookLore URL: the run is not called conformant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_disabled_user_s_off_1_is_not_checked() {
+    let running = server::start(url_config(Dialect::BookLore))
+        .await
+        .expect("server");
+    let mut run = VerifyServer::url(
+        &running.base_url(),
+        Dialect::BookLore,
+        Credentials::with_password("reader", "reader-pw"),
+    );
+    run.second = Some(Credentials::with_password("partner", "partner-pw"));
+    run.documents = LIBRARY.iter().map(|d| d.to_string()).collect();
+    let report = verify_server(&run).await.expect("report");
+    running.shutdown().await;
+    assert_eq!(report.exit_code(), 3, "{}", report.render_text());
+    let unchecked: Vec<&str> = report.unchecked.iter().map(|u| u.rule.as_str()).collect();
+    assert_eq!(unchecked, vec!["S-OFF-1"], "{}", report.render_text());
+    assert!(report.unchecked[0].reasons[0].contains("--disabled-user"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_second_user_isolation_is_skipped_and_says_so() {
+async fn without_a_second_user_isolation_is_not_checked_and_the_run_says_so() {
     let report = run_against_url(Dialect::Kosync, false).await;
     let iso: Vec<_> = report
         .results
@@ -173,7 +221,101 @@ async fn without_a_second_user_isolation_is_skipped_and_says_so() {
         "{:?}",
         report.notes
     );
-    assert_eq!(report.exit_code(), 0);
+    // Issue 9, point 5: skipped MUST rules are not "conformant".
+    assert_eq!(report.exit_code(), 3, "{}", report.render_text());
+    assert!(!report.conformant);
+    let text = report.render_text();
+    assert!(text.contains("NOT VERIFIED"), "{text}");
+    assert!(
+        text.contains("S-ISO-1 (MUST): needs a second user"),
+        "{text}"
+    );
+    assert!(!text.contains(": conformant\n"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_skips_accepts_a_partial_run_and_says_it_is_partial() {
+    let running = server::start(url_config(Dialect::Kosync))
+        .await
+        .expect("server");
+    let mut run = VerifyServer::url(
+        &running.base_url(),
+        Dialect::Kosync,
+        Credentials::with_password("reader", "reader-pw"),
+    );
+    run.allow_skips = true;
+    let report = verify_server(&run).await.expect("report");
+    running.shutdown().await;
+    assert_eq!(report.exit_code(), 0, "{}", report.render_text());
+    assert!(!report.conformant, "a partial run is not called conformant");
+    assert!(report.unchecked.iter().any(|u| u.rule == "S-ISO-1"));
+    assert!(report.render_text().contains("partial run"));
+}
+
+/// Issue 9, point 4: a BookLore server answering `200 {}` for a library book
+/// without progress breaks S-PULL-2, and the check sees it because the book
+/// "alice never synced" is a library book, not a hash the server does not know
+/// (for which the 404 says nothing about progress).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_pull_2_is_checked_against_a_library_book() {
+    let mut config = url_config(Dialect::BookLore);
+    config.defect = Some(Defect::UnknownProgressAnswers200Empty);
+    let (report, running) = url_run(Dialect::BookLore, config, true).await;
+    running.shutdown().await;
+    assert!(
+        report.failed_rules().iter().any(|r| r == "S-PULL-2"),
+        "{}",
+        report.render_text()
+    );
+    let failure = report
+        .failures()
+        .find(|r| r.rules.iter().any(|id| id == "S-PULL-2"))
+        .expect("an S-PULL-2 failure");
+    let on_a_library_book = LIBRARY[1..]
+        .iter()
+        .any(|d| failure.transcript.iter().any(|line| line.contains(d)));
+    assert!(on_a_library_book, "{failure:#?}");
+    assert_eq!(report.exit_code(), 1);
+}
+
+/// A BookLore user who already synced every --document: the scenarios that
+/// need a book that user never synced are skipped, truthfully, naming why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_premise_is_observed_and_a_false_one_is_a_truthful_skip() {
+    let running = server::start(url_config(Dialect::BookLore))
+        .await
+        .expect("server");
+    let client = kosync_contract::sync_client::SyncClient::new(
+        &running.base_url(),
+        Dialect::BookLore,
+        Duration::from_secs(5),
+    )
+    .expect("client");
+    let reader = Credentials::with_password("reader", "reader-pw");
+    for book in LIBRARY {
+        let push = kosync_contract::protocol::ProgressPush {
+            document: book.to_string(),
+            percentage: 0.5,
+            progress: "earlier run".into(),
+            timestamp: None,
+            device: "d".into(),
+            device_id: Some("D".into()),
+        };
+        assert_eq!(client.push(&reader, &push).await.status, Some(200));
+    }
+    let mut run = VerifyServer::url(&running.base_url(), Dialect::BookLore, reader);
+    run.documents = LIBRARY.iter().map(|d| d.to_string()).collect();
+    run.tags = Some("@S-PULL-2".into());
+    let report = verify_server(&run).await.expect("report");
+    running.shutdown().await;
+    let result = &report.results[0];
+    assert_eq!(result.status, Status::Skipped, "{}", report.render_text());
+    let reason = result.reason.as_deref().unwrap_or("");
+    assert!(
+        reason.contains("has progress for every --document"),
+        "{reason}"
+    );
+    assert_eq!(report.exit_code(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,12 +372,15 @@ async fn wrong_credentials_and_an_unknown_document_are_explained_once() {
         dialect: Dialect::BookLore,
         user: Some(Credentials::with_password("reader", password)),
         second: None,
-        document: Some(document.to_string()),
+        disabled: None,
+        documents: vec![document.to_string()],
         tags: None,
         cases: 0,
         seed: None,
         timeout: Duration::from_secs(5),
         features: server_features(),
+        jobs: 4,
+        allow_skips: false,
     };
     let report = verify_server(&run("wrong", BOOK)).await.expect("report");
     assert_eq!(report.exit_code(), 1);

@@ -72,6 +72,8 @@ fn an_unreachable_server_is_exit_2_said_once() {
         .args([
             "--base-url",
             &format!("http://127.0.0.1:{port}"),
+            "--dialect",
+            "kosync",
             "--user",
             "u",
             "--password",
@@ -115,9 +117,13 @@ fn verify_server_against_serve_over_the_network() {
     use std::io::BufRead as _;
 
     let library = tempfile::tempdir().expect("tempdir");
-    let book = library.path().join("book.epub");
-    std::fs::write(&book, b"a small book, hashed the way KOReader does").expect("write");
-    let hash = kosync_contract::protocol::hash::partial_md5_file(&book).expect("hash");
+    let mut hashes = Vec::new();
+    for name in ["book.epub", "second.epub", "third.epub"] {
+        let book = library.path().join(name);
+        std::fs::write(&book, format!("{name}, hashed the way KOReader does")).expect("write");
+        hashes.push(kosync_contract::protocol::hash::partial_md5_file(&book).expect("hash"));
+    }
+    let hash = hashes[0].clone();
 
     // (defect, exit code, rules that must fail, whether they are the only ones).
     // Against one shared --document, a server that keeps the first write
@@ -164,7 +170,13 @@ fn verify_server_against_serve_over_the_network() {
                 "--second-password",
                 "pw2",
                 "--document",
-                &hash,
+                &hashes[0],
+                "--document",
+                &hashes[1],
+                "--document",
+                &hashes[2],
+                // No user with sync disabled on a plain URL: S-OFF-1 cannot be checked.
+                "--allow-skips",
             ])
             .args(["--cases", "32", "--seed", "4", "--json"])
             .arg(&json)
@@ -205,4 +217,121 @@ fn verify_server_against_serve_over_the_network() {
             "the run says which ids it wrote\n{stdout}"
         );
     }
+}
+
+/// Issue 9, point 7: when the run cannot be done, the `--json` and `--junit`
+/// files a CI step reads exist anyway and say why.
+#[test]
+fn an_unreachable_server_still_writes_reports_that_say_why() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (json, junit) = (dir.path().join("r.json"), dir.path().join("r.xml"));
+    let output = verify_server()
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .args(["--dialect", "kosync", "--user", "u", "--password", "p"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("valid");
+    assert_eq!(report["exit_code"], 2);
+    assert_eq!(report["conformant"], false);
+    assert_eq!(report["results"][0]["status"], "error");
+    let why = report["results"][0]["actual"].as_str().unwrap_or("");
+    assert!(why.contains("cannot reach the server"), "{report}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("cannot reach the server"), "{xml}");
+    assert!(xml.contains("<error"), "{xml}");
+}
+
+/// Output paths are checked before the run: a report into a missing folder is
+/// refused at once, not after the whole run.
+#[test]
+fn an_unwritable_report_path_stops_the_run_before_it_starts() {
+    let started = std::time::Instant::now();
+    let output = verify_server()
+        .args(["--cases", "256", "--json", "/nonexistent/folder/r.json"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/folder/r.json"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "no run: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// The BookLore dialect against a URL without `--document` checks almost
+/// nothing: a usage error in one line, with the reports written.
+#[test]
+fn booklore_against_a_url_without_a_document_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("r.json");
+    let output = verify_server()
+        .args([
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--user",
+            "u",
+            "--password",
+            "p",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("needs --document"), "{stderr}");
+    let report = std::fs::read_to_string(&json).expect("json written");
+    assert!(report.contains("needs --document"), "{report}");
+}
+
+/// A kosync server verified with the default (BookLore) dialect: the auth
+/// route itself answers 404, and the run says which dialect the server speaks.
+#[test]
+fn a_dialect_mismatch_is_named_up_front() {
+    use std::io::BufRead as _;
+    let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("kosync-contract"))
+        .args(["serve", "--dialect", "kosync", "--bind", "127.0.0.1:0"])
+        .args(["--user", "alice:pw"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut url = String::new();
+    std::io::BufReader::new(serve.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("url line");
+    let output = verify_server()
+        .args([
+            "--base-url",
+            url.trim(),
+            "--user",
+            "alice",
+            "--password",
+            "pw",
+        ])
+        .args(["--document", "0123456789abcdef0123456789abcdef"])
+        .output()
+        .expect("runs");
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("this looks like a kosync server: try --dialect kosync"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }

@@ -226,7 +226,8 @@ async fn k_bad_1_k_bad_2_missing_fields_are_403_with_the_reference_codes_and_sto
     }
     let invalid: [Value; 6] = [
         json!({ "document": BOOK, "progress": "1", "device": "d" }),
-        json!({ "document": BOOK, "percentage": "0.5", "progress": "1", "device": "d" }),
+        // Text Lua's tonumber does not read as a number ("0.5" it does: K-NUM-1).
+        json!({ "document": BOOK, "percentage": "half", "progress": "1", "device": "d" }),
         json!({ "document": BOOK, "percentage": 0.5, "device": "d" }),
         json!({ "document": BOOK, "percentage": 0.5, "progress": "1" }),
         json!({ "document": BOOK, "percentage": 1.5, "progress": "1", "device": "d" }),

@@ -4,6 +4,7 @@
 //! curl lines. `PROPTEST_CASES=N` runs more sequences.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kosync_contract::contract::report::Status;
 use kosync_contract::contract::server::property::{check, PropertyOptions};
@@ -21,12 +22,15 @@ fn cases() -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_agree_with_the_model_in_both_dialects() {
     for dialect in [Dialect::BookLore, Dialect::Kosync] {
-        let target = Arc::new(ServerTarget::built_in(dialect, None));
+        let target = Arc::new(
+            ServerTarget::built_in(dialect, None, Duration::from_secs(10)).expect("client"),
+        );
         let result = check(
             target,
             PropertyOptions {
                 cases: cases(),
                 seed: 2024,
+                jobs: 1,
             },
         )
         .await;
@@ -38,11 +42,23 @@ async fn random_sequences_agree_with_the_model_in_both_dialects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
-    let target = Arc::new(ServerTarget::built_in(
-        Dialect::BookLore,
-        Some(Defect::FirstWriteWins),
-    ));
-    let result = check(Arc::clone(&target), PropertyOptions { cases: 64, seed: 5 }).await;
+    let target = Arc::new(
+        ServerTarget::built_in(
+            Dialect::BookLore,
+            Some(Defect::FirstWriteWins),
+            Duration::from_secs(10),
+        )
+        .expect("client"),
+    );
+    let result = check(
+        Arc::clone(&target),
+        PropertyOptions {
+            cases: 64,
+            seed: 5,
+            jobs: 1,
+        },
+    )
+    .await;
     assert_eq!(result.status, Status::Failed, "{result:#?}");
     assert_eq!(result.rules, vec!["S-LWW-1"], "{result:#?}");
     // The shortest failing sequence: push, push again, pull.
@@ -60,7 +76,15 @@ async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
         .is_some_and(|s| s.contains("--seed 5")));
 
     // The same seed finds the same failure.
-    let again = check(target, PropertyOptions { cases: 64, seed: 5 }).await;
+    let again = check(
+        target,
+        PropertyOptions {
+            cases: 64,
+            seed: 5,
+            jobs: 1,
+        },
+    )
+    .await;
     assert_eq!(again.rules, result.rules);
     assert_eq!(again.expected, result.expected);
 }
@@ -68,11 +92,23 @@ async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_users_are_caught_as_isolation() {
     for dialect in [Dialect::BookLore, Dialect::Kosync] {
-        let target = Arc::new(ServerTarget::built_in(
-            dialect,
-            Some(Defect::SharedAcrossUsers),
-        ));
-        let result = check(target, PropertyOptions { cases: 64, seed: 8 }).await;
+        let target = Arc::new(
+            ServerTarget::built_in(
+                dialect,
+                Some(Defect::SharedAcrossUsers),
+                Duration::from_secs(10),
+            )
+            .expect("client"),
+        );
+        let result = check(
+            target,
+            PropertyOptions {
+                cases: 64,
+                seed: 8,
+                jobs: 1,
+            },
+        )
+        .await;
         assert_eq!(result.status, Status::Failed, "{dialect}: {result:#?}");
         assert_eq!(result.rules, vec!["S-ISO-1"], "{dialect}: {result:#?}");
         assert!(result.transcript.len() <= 3, "{:#?}", result.transcript);
@@ -81,11 +117,23 @@ async fn mixed_users_are_caught_as_isolation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepting_any_key_is_caught_as_s_auth_2() {
-    let target = Arc::new(ServerTarget::built_in(
-        Dialect::Kosync,
-        Some(Defect::AcceptAnyKey),
-    ));
-    let result = check(target, PropertyOptions { cases: 64, seed: 1 }).await;
+    let target = Arc::new(
+        ServerTarget::built_in(
+            Dialect::Kosync,
+            Some(Defect::AcceptAnyKey),
+            Duration::from_secs(10),
+        )
+        .expect("client"),
+    );
+    let result = check(
+        target,
+        PropertyOptions {
+            cases: 64,
+            seed: 1,
+            jobs: 1,
+        },
+    )
+    .await;
     assert_eq!(result.rules, vec!["S-AUTH-2"], "{result:#?}");
     assert_eq!(result.transcript.len(), 1, "{:#?}", result.transcript);
 }

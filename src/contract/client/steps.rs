@@ -178,13 +178,13 @@ fn setting_patch(label: &str, on: bool) -> (SettingsPatch, &'static str) {
 
 #[given(expr = "progress sync is enabled")]
 async fn sync_enabled(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     set_switch(w, "Automatically keep documents in sync", true).await;
 }
 
 #[given(expr = "progress sync is disabled")]
 async fn sync_disabled(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     set_switch(w, "Automatically keep documents in sync", false).await;
 }
 
@@ -192,7 +192,7 @@ async fn sync_disabled(w: &mut ClientWorld, step: &Step) {
 #[when(expr = "the reader turns {string} {on_off}")]
 #[given(expr = "the reader turns {string} {on_off}")]
 async fn switch(w: &mut ClientWorld, step: &Step, label: String, state: OnOff) {
-    w.enter(step.ty);
+    w.enter(step);
     set_switch(w, &label, state.0).await;
 }
 
@@ -204,7 +204,7 @@ async fn set_switch(w: &mut ClientWorld, label: &str, on: bool) {
 
 #[given(regex = r#"^"Sync to an? (newer|older) state" is set to (Silently|Prompt|Disable)$"#)]
 async fn set_strategy(w: &mut ClientWorld, step: &Step, direction: String, strategy: Strategy) {
-    w.enter(step.ty);
+    w.enter(step);
     let mut patch = SettingsPatch::default();
     let field = if direction == "newer" {
         patch.newer_strategy = Some(strategy.0);
@@ -219,7 +219,7 @@ async fn set_strategy(w: &mut ClientWorld, step: &Step, direction: String, strat
 
 #[given(expr = "\"Periodically sync every # pages\" is set to {int}")]
 async fn pages_per_sync_given(w: &mut ClientWorld, step: &Step, pages: i64) {
-    w.enter(step.ty);
+    w.enter(step);
     let patch = SettingsPatch {
         pages_per_sync: Some(pages),
         ..SettingsPatch::default()
@@ -230,7 +230,7 @@ async fn pages_per_sync_given(w: &mut ClientWorld, step: &Step, pages: i64) {
 
 #[when(expr = "the reader sets \"Periodically sync every # pages\" to {int}")]
 async fn pages_per_sync_when(w: &mut ClientWorld, step: &Step, pages: i64) {
-    w.enter(step.ty);
+    w.enter(step);
     w.touched.insert("pages_per_sync");
     let patch = SettingsPatch {
         pages_per_sync: Some(pages),
@@ -243,7 +243,7 @@ async fn pages_per_sync_when(w: &mut ClientWorld, step: &Step, pages: i64) {
 /// A `Given` setting the client refused is a broken precondition, not a pass.
 /// Only the effects of the change just sent count (before the client starts,
 /// a change is not an event and cannot be refused).
-fn refuse_if_rejected(w: &ClientWorld, what: &str) {
+fn refuse_if_rejected(w: &mut ClientWorld, what: &str) {
     let Some(last) = w.events.len().checked_sub(1) else {
         return;
     };
@@ -257,7 +257,7 @@ fn refuse_if_rejected(w: &ClientWorld, what: &str) {
         _ => None,
     });
     if let Some(rejected) = rejected {
-        crate::contract::runner::fail(
+        w.fail(
             format!("the client to accept the change of {what}"),
             format!("it refused it ({rejected})"),
         );
@@ -268,7 +268,7 @@ fn refuse_if_rejected(w: &ClientWorld, what: &str) {
     regex = r"^the (settings|pull toggles|conflict strategies|periodic settings) are left at their defaults$"
 )]
 fn defaults(w: &mut ClientWorld, step: &Step, which: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let fields: &[&str] = match which.as_str() {
         "pull toggles" => &["pull_on_open", "pull_on_resume"],
         "conflict strategies" => &["newer_strategy", "older_strategy"],
@@ -298,7 +298,7 @@ fn defaults(w: &mut ClientWorld, step: &Step, which: String) {
 #[when(expr = "Wi-Fi connects")]
 #[given(expr = "Wi-Fi connects")]
 async fn wifi_up(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::WifiConnected).await;
 }
 
@@ -307,7 +307,7 @@ async fn wifi_up(w: &mut ClientWorld, step: &Step) {
 #[when(expr = "Wi-Fi disconnects")]
 #[given(expr = "Wi-Fi disconnects")]
 async fn wifi_down(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::WifiLost).await;
 }
 
@@ -315,7 +315,7 @@ async fn wifi_down(w: &mut ClientWorld, step: &Step) {
 #[given(expr = "the reader turns Wi-Fi off")]
 #[when(expr = "the reader turns Wi-Fi off")]
 async fn wifi_off(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::WifiOff).await;
 }
 
@@ -325,7 +325,7 @@ async fn wifi_off(w: &mut ClientWorld, step: &Step) {
 #[given(expr = "the reader opens book {word} at {percent}")]
 #[when(expr = "the reader opens book {word} at {percent}")]
 async fn open_book(w: &mut ClientWorld, step: &Step, book: String, at: Percent) {
-    w.enter(step.ty);
+    w.enter(step);
     open(w, &book, at).await;
 }
 
@@ -340,14 +340,14 @@ async fn open(w: &mut ClientWorld, book: &str, at: Percent) {
 
 #[given(expr = "the device is asleep with book {word} open at {percent}")]
 async fn asleep_with_book(w: &mut ClientWorld, step: &Step, book: String, at: Percent) {
-    w.enter(step.ty);
+    w.enter(step);
     open(w, &book, at).await;
     w.send(Event::Suspend).await;
 }
 
 #[given(regex = r"^(?:no book is open|nothing else happened)$")]
 fn nothing(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     if step.value.starts_with("no book") && w.open_book.is_some() {
         harness_fault("the scenario says no book is open, but an earlier step opened one");
     }
@@ -356,7 +356,7 @@ fn nothing(w: &mut ClientWorld, step: &Step) {
 #[given(regex = r"^the reader turns (\d+|a) pages?$")]
 #[when(regex = r"^the reader turns (\d+|a) pages?$")]
 async fn turn_pages(w: &mut ClientWorld, step: &Step, count: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let count = parse_count(&count);
     for _ in 0..count {
         turn_page(w).await;
@@ -366,7 +366,7 @@ async fn turn_pages(w: &mut ClientWorld, step: &Step, count: String) {
 #[given(regex = r"^the reader turns (\d+) pages?, one every (\d+) seconds?$")]
 #[when(regex = r"^the reader turns (\d+) pages?, one every (\d+) seconds?$")]
 async fn turn_pages_slowly(w: &mut ClientWorld, step: &Step, count: u32, every: u64) {
-    w.enter(step.ty);
+    w.enter(step);
     for _ in 0..count {
         w.pass_time(every).await;
         turn_page(w).await;
@@ -402,7 +402,7 @@ async fn turn_page(w: &mut ClientWorld) {
 #[given(regex = r"^the reader (?:closes|has closed) the book$")]
 #[when(regex = r"^the reader (?:closes|has closed) the book$")]
 async fn close_book(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     if w.open_book.is_none() {
         harness_fault("the reader closes the book, but no book is open");
     }
@@ -413,21 +413,21 @@ async fn close_book(w: &mut ClientWorld, step: &Step) {
 #[given(expr = "the device goes to sleep")]
 #[when(expr = "the device goes to sleep")]
 async fn suspend(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::Suspend).await;
 }
 
 #[given(expr = "the device wakes up")]
 #[when(expr = "the device wakes up")]
 async fn resume(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::Resume).await;
 }
 
 #[given(expr = "the reader rates the book {int} stars")]
 #[when(expr = "the reader rates the book {int} stars")]
 async fn rate(w: &mut ClientWorld, step: &Step, stars: i64) {
-    w.enter(step.ty);
+    w.enter(step);
     let stars = match u8::try_from(stars) {
         Ok(s @ 1..=5) => s,
         _ => harness_fault(format!("a rating has 1 to 5 stars, not {stars}")),
@@ -441,37 +441,37 @@ async fn rate(w: &mut ClientWorld, step: &Step, stars: i64) {
 #[given(expr = "the reader runs Sync Pending Now")]
 #[when(expr = "the reader runs Sync Pending Now")]
 async fn sync_pending_now(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::SyncPendingNow).await;
 }
 
 #[given(expr = "the reader pushes progress now")]
 #[when(expr = "the reader pushes progress now")]
 async fn push_now(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::PushNow).await;
 }
 
 #[given(expr = "the reader pulls progress now")]
 #[when(expr = "the reader pulls progress now")]
 async fn pull_now(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::PullNow).await;
 }
 
 #[given(expr = "the reader signs in")]
 #[when(expr = "the reader signs in")]
 async fn sign_in(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     w.send(Event::SignIn).await;
 }
 
 #[given(regex = r"^the user (confirms|declines)$")]
 #[when(regex = r"^the user (confirms|declines)$")]
 async fn answer_prompt(w: &mut ClientWorld, step: &Step, answer: String) {
-    w.enter(step.ty);
+    w.enter(step);
     if !w.prompt_open {
-        crate::contract::runner::fail(
+        w.fail(
             "a prompt showing for the user to answer",
             "the client showed no prompt",
         );
@@ -486,7 +486,7 @@ async fn answer_prompt(w: &mut ClientWorld, step: &Step, answer: String) {
 #[given(expr = "{int} second(s) pass(es)")]
 #[when(expr = "{int} second(s) pass(es)")]
 async fn time_passes(w: &mut ClientWorld, step: &Step, seconds: i64) {
-    w.enter(step.ty);
+    w.enter(step);
     let Ok(seconds) = u64::try_from(seconds) else {
         harness_fault(format!("time does not run backwards ({seconds} seconds)"));
     };
@@ -515,7 +515,7 @@ fn fraction(value: f64) -> f64 {
 
 #[given(expr = "the server holds progress {float} for book {word}")]
 async fn server_holds(w: &mut ClientWorld, step: &Step, percentage: f64, book: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let percentage = fraction(percentage);
     w.seed_progress(&book, percentage, &remote_marker(percentage), 0)
         .await;
@@ -529,7 +529,7 @@ async fn server_holds_marker(
     marker: String,
     book: String,
 ) {
-    w.enter(step.ty);
+    w.enter(step);
     let percentage = fraction(percentage);
     w.seed_progress(&book, percentage, &marker, 0).await;
 }
@@ -544,7 +544,7 @@ async fn server_holds_later(
     book: String,
     hours: i64,
 ) {
-    w.enter(step.ty);
+    w.enter(step);
     let percentage = fraction(percentage);
     w.seed_progress(&book, percentage, &remote_marker(percentage), hours * 3600)
         .await;
@@ -552,7 +552,7 @@ async fn server_holds_later(
 
 #[given(expr = "the server has no progress for book {word}")]
 async fn server_has_nothing(w: &mut ClientWorld, step: &Step, book: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let (status, body) = w.read_back(&book).await;
     if status != 404 {
         harness_fault(format!(
@@ -563,7 +563,7 @@ async fn server_has_nothing(w: &mut ClientWorld, step: &Step, book: String) {
 
 #[given(expr = "the server answers pulls with {failure}")]
 async fn pulls_fail(w: &mut ClientWorld, step: &Step, failure: Failure) {
-    w.enter(step.ty);
+    w.enter(step);
     let dialect = w.dialect();
     for book in super::world::BOOK_NAMES {
         let path = dialect.pull_path(&w.hash_of(book));
@@ -583,7 +583,7 @@ const SLOW_ANSWER_MS: u64 = 250;
 
 #[given(expr = "the server is slow to answer pulls")]
 async fn pulls_slow(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+    w.enter(step);
     let dialect = w.dialect();
     for book in super::world::BOOK_NAMES {
         let fault = Fault {
@@ -602,7 +602,7 @@ async fn pulls_slow(w: &mut ClientWorld, step: &Step) {
 
 #[given(regex = r"^the server answers the next (?:(\d+) )?push(?:es)? with (.+)$")]
 async fn pushes_fail(w: &mut ClientWorld, step: &Step, count: String, failure: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let times = if count.is_empty() {
         1
     } else {
@@ -621,7 +621,7 @@ async fn pushes_fail(w: &mut ClientWorld, step: &Step, count: String, failure: S
 
 #[given(regex = r"^the server drops the next (?:(\d+) )?push(?:es)?$")]
 async fn pushes_dropped(w: &mut ClientWorld, step: &Step, count: String) {
-    w.enter(step.ty);
+    w.enter(step);
     let times = if count.is_empty() {
         1
     } else {

@@ -16,8 +16,7 @@ use super::world::{
     describe_entry, ClientWorld, Exchange, BOOK_NAMES, READER_PASSWORD, READER_USER,
 };
 use crate::adapter::Capability;
-use crate::contract::runner::fail;
-use crate::model::{Effect, Event, NoticeLevel};
+use crate::model::{Direction, Effect, Event, NoticeLevel};
 use crate::protocol::{self, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 
 /// Wire equality of percentages (`protocol::same_percentage`).
@@ -66,62 +65,62 @@ fn push_document(x: &Exchange) -> Option<&str> {
 // ---- requests -------------------------------------------------------------
 
 #[then(expr = "no request reaches the server")]
-fn no_request(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn no_request(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let xs = since_mark(w);
     if !xs.is_empty() {
-        fail("no request", listing(&xs));
+        w.miss("no request", listing(&xs))
     }
 }
 
 #[then(expr = "at least {int} request(s) reach(es) the server")]
-fn at_least_requests(w: &mut ClientWorld, step: &Step, n: usize) {
-    w.enter(step.ty);
+async fn at_least_requests(w: &mut ClientWorld, step: &Step, n: usize) {
+    w.then(step).await;
     let xs = since_mark(w);
     if xs.len() < n {
-        fail(format!("at least {n} requests"), listing(&xs));
+        w.miss(format!("at least {n} requests"), listing(&xs))
     }
 }
 
 #[then(expr = "a pull for book {word} reaches the server")]
-fn a_pull(w: &mut ClientWorld, step: &Step, book: String) {
-    w.enter(step.ty);
+async fn a_pull(w: &mut ClientWorld, step: &Step, book: String) {
+    w.then(step).await;
     let path = w.dialect().pull_path(&w.hash_of(&book));
     let xs = since_mark(w);
     if !xs.iter().any(|x| is_pull(x) && x.entry.path == path) {
-        fail(format!("GET {path} (book {book})"), listing(&xs));
+        w.miss(format!("GET {path} (book {book})"), listing(&xs))
     }
 }
 
 #[then(expr = "no pull reaches the server")]
-fn no_pull(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn no_pull(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let pulls: Vec<_> = since_mark(w).into_iter().filter(|x| is_pull(x)).collect();
     if !pulls.is_empty() {
-        fail("no pull", listing(&pulls));
+        w.miss("no pull", listing(&pulls))
     }
 }
 
 #[then(expr = "the server answers it with {int}")]
-fn pull_answered(w: &mut ClientWorld, step: &Step, status: u16) {
-    w.enter(step.ty);
+async fn pull_answered(w: &mut ClientWorld, step: &Step, status: u16) {
+    w.then(step).await;
     let xs = since_mark(w);
     let Some(pull) = xs.iter().rev().find(|x| is_pull(x)) else {
-        fail(format!("a pull answered {status}"), listing(&xs));
+        return w.miss(format!("a pull answered {status}"), listing(&xs));
     };
     if pull.entry.status != status {
-        fail(
+        w.miss(
             format!("the server's answer {status}"),
             describe_entry(&pull.entry),
-        );
+        )
     }
 }
 
 #[then(
     expr = "every pull uses GET on \\/api\\/koreader\\/syncs\\/progress\\/ followed by the document hash"
 )]
-fn pulls_use_route(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn pulls_use_route(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let dialect = w.dialect();
     let allowed: Vec<String> = BOOK_NAMES
         .iter()
@@ -130,11 +129,11 @@ fn pulls_use_route(w: &mut ClientWorld, step: &Step) {
     let xs = since_mark(w);
     let pulls: Vec<_> = xs.iter().filter(|x| is_pull(x)).collect();
     if pulls.is_empty() {
-        fail("at least one pull", listing(&xs));
+        return w.miss("at least one pull", listing(&xs));
     }
     for pull in pulls {
         if !allowed.contains(&pull.entry.path) {
-            fail(
+            return w.miss(
                 format!("GET {}{{document}}", dialect.pull_path("")),
                 describe_entry(&pull.entry),
             );
@@ -142,14 +141,14 @@ fn pulls_use_route(w: &mut ClientWorld, step: &Step) {
     }
     for x in &xs {
         if !is_pull(x) && !is_push(x) {
-            fail("only GET pulls and PUT pushes", describe_entry(&x.entry));
+            return w.miss("only GET pulls and PUT pushes", describe_entry(&x.entry));
         }
     }
 }
 
 #[then(expr = "a push for book {word} at {percent} reaches the server")]
-fn a_push(w: &mut ClientWorld, step: &Step, book: String, at: Percent) {
-    w.enter(step.ty);
+async fn a_push(w: &mut ClientWorld, step: &Step, book: String, at: Percent) {
+    w.then(step).await;
     let document = w.hash_of(&book);
     let path = w.dialect().push_path();
     let xs = since_mark(w);
@@ -160,46 +159,46 @@ fn a_push(w: &mut ClientWorld, step: &Step, book: String, at: Percent) {
             && push_fraction(x).is_some_and(|p| same(p, at.fraction()))
     });
     if !found {
-        fail(
+        w.miss(
             format!(
                 "PUT {path} with document {document} (book {book}) and percentage {}",
                 at.fraction()
             ),
             listing(&xs),
-        );
+        )
     }
 }
 
 #[then(expr = "no push reaches the server")]
-fn no_push(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn no_push(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let pushes: Vec<_> = since_mark(w).into_iter().filter(|x| is_push(x)).collect();
     if !pushes.is_empty() {
-        fail("no push", listing(&pushes));
+        w.miss("no push", listing(&pushes))
     }
 }
 
 #[then(regex = r"^(\d+) push(?:es)? reach(?:es)? the server$")]
-fn n_pushes(w: &mut ClientWorld, step: &Step, n: usize) {
-    w.enter(step.ty);
+async fn n_pushes(w: &mut ClientWorld, step: &Step, n: usize) {
+    w.then(step).await;
     let pushes: Vec<_> = since_mark(w).into_iter().filter(|x| is_push(x)).collect();
     if pushes.len() != n {
-        fail(format!("exactly {n} push(es)"), listing(&pushes));
+        w.miss(format!("exactly {n} push(es)"), listing(&pushes))
     }
 }
 
 #[then(regex = r"^at least (\d+) push(?:es)? reach(?:es)? the server$")]
-fn at_least_pushes(w: &mut ClientWorld, step: &Step, n: usize) {
-    w.enter(step.ty);
+async fn at_least_pushes(w: &mut ClientWorld, step: &Step, n: usize) {
+    w.then(step).await;
     let pushes: Vec<_> = since_mark(w).into_iter().filter(|x| is_push(x)).collect();
     if pushes.len() < n {
-        fail(format!("at least {n} pushes"), listing(&pushes));
+        w.miss(format!("at least {n} pushes"), listing(&pushes))
     }
 }
 
 #[then(regex = r"^the pushes for book (\w+) are at (\d+(?:\.\d+)?%(?: then \d+(?:\.\d+)?%)*)$")]
-fn pushes_in_order(w: &mut ClientWorld, step: &Step, book: String, list: String) {
-    w.enter(step.ty);
+async fn pushes_in_order(w: &mut ClientWorld, step: &Step, book: String, list: String) {
+    w.then(step).await;
     let mut wanted = Vec::new();
     for part in list.split(" then ") {
         match part.parse::<Percent>() {
@@ -221,20 +220,20 @@ fn pushes_in_order(w: &mut ClientWorld, step: &Step, book: String, list: String)
                 .collect::<Vec<_>>()
                 .join(" then ")
         };
-        fail(
+        w.miss(
             format!("pushes for book {book} at {} in that order", show(&wanted)),
             if got.is_empty() {
                 "no push for that book".to_string()
             } else {
                 show(&got)
             },
-        );
+        )
     }
 }
 
 #[then(expr = "the pull for book {word} reaches the server before any push")]
-fn pull_before_push(w: &mut ClientWorld, step: &Step, book: String) {
-    w.enter(step.ty);
+async fn pull_before_push(w: &mut ClientWorld, step: &Step, book: String) {
+    w.then(step).await;
     let path = w.dialect().pull_path(&w.hash_of(&book));
     let xs = since_mark(w);
     let pull = xs.iter().position(|x| is_pull(x) && x.entry.path == path);
@@ -242,22 +241,22 @@ fn pull_before_push(w: &mut ClientWorld, step: &Step, book: String) {
     match (pull, push) {
         (Some(pull), Some(push)) if pull < push => {}
         (Some(_), None) => {}
-        _ => fail(format!("GET {path} arriving before any PUT"), listing(&xs)),
+        _ => w.miss(format!("GET {path} arriving before any PUT"), listing(&xs)),
     }
 }
 
 #[then(expr = "every push uses PUT on \\/api\\/koreader\\/syncs\\/progress")]
-fn pushes_use_route(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn pushes_use_route(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let path = w.dialect().push_path();
     let xs = since_mark(w);
     let pushes: Vec<_> = xs.iter().filter(|x| is_push(x)).collect();
     if pushes.is_empty() {
-        fail("at least one push", listing(&xs));
+        return w.miss("at least one push", listing(&xs));
     }
     for push in pushes {
         if push.entry.path != path {
-            fail(format!("PUT {path}"), describe_entry(&push.entry));
+            return w.miss(format!("PUT {path}"), describe_entry(&push.entry));
         }
     }
 }
@@ -265,23 +264,23 @@ fn pushes_use_route(w: &mut ClientWorld, step: &Step) {
 #[then(
     expr = "every push is a JSON object with document, percentage, progress, timestamp, device and device_id"
 )]
-fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let xs = since_mark(w);
     let pushes: Vec<_> = xs.iter().filter(|x| is_push(x)).collect();
     if pushes.is_empty() {
-        fail("at least one push", listing(&xs));
+        return w.miss("at least one push", listing(&xs));
     }
     for push in pushes {
         let Some(object) = push.entry.body.as_object() else {
-            fail("a JSON object body", describe_entry(&push.entry));
+            return w.miss("a JSON object body", describe_entry(&push.entry));
         };
         let missing: Vec<&str> = crate::protocol::PROGRESS_FIELDS
             .into_iter()
             .filter(|f| object.get(*f).is_none_or(|v| v.is_null()))
             .collect();
         if !missing.is_empty() {
-            fail(
+            return w.miss(
                 "document, percentage, progress, timestamp, device and device_id",
                 format!("missing {} in {}", missing.join(", "), push.entry.body),
             );
@@ -292,26 +291,26 @@ fn pushes_have_fields(w: &mut ClientWorld, step: &Step) {
 #[then(
     expr = "every push has a percentage within [0, 1], a string progress marker and a timestamp in whole seconds"
 )]
-fn pushes_well_typed(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn pushes_well_typed(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     const SECONDS_RANGE: std::ops::RangeInclusive<i64> = crate::protocol::EPOCH_SECONDS;
     let xs = since_mark(w);
     let pushes: Vec<_> = xs.iter().filter(|x| is_push(x)).collect();
     if pushes.is_empty() {
-        fail("at least one push", listing(&xs));
+        return w.miss("at least one push", listing(&xs));
     }
     for push in pushes {
         let body = &push.entry.body;
         let percentage = body.get("percentage").and_then(|p| p.as_f64());
         if !percentage.is_some_and(|p| (0.0..=1.0).contains(&p)) {
-            fail("percentage a number in [0, 1]", body.to_string());
+            return w.miss("percentage a number in [0, 1]", body.to_string());
         }
         if !body.get("progress").is_some_and(|p| p.is_string()) {
-            fail("progress a string", body.to_string());
+            return w.miss("progress a string", body.to_string());
         }
         let timestamp = body.get("timestamp").and_then(|t| t.as_i64());
         if !timestamp.is_some_and(|t| SECONDS_RANGE.contains(&t)) {
-            fail(
+            return w.miss(
                 "timestamp an integer count of seconds since the Unix epoch",
                 body.to_string(),
             );
@@ -322,12 +321,12 @@ fn pushes_well_typed(w: &mut ClientWorld, step: &Step) {
 #[then(
     expr = "every request names its book by the book's partial-MD5 hash in 32 lowercase hex digits"
 )]
-fn requests_use_hash(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn requests_use_hash(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let known: Vec<String> = BOOK_NAMES.iter().map(|b| w.hash_of(b)).collect();
     let xs = since_mark(w);
     if xs.is_empty() {
-        fail("requests naming books", "no request at all");
+        return w.miss("requests naming books", "no request at all");
     }
     for x in &xs {
         let document = if is_push(x) {
@@ -339,7 +338,7 @@ fn requests_use_hash(w: &mut ClientWorld, step: &Step) {
             .as_deref()
             .is_some_and(|d| protocol::is_document_hash(d) && known.iter().any(|k| k == d));
         if !ok {
-            fail(
+            return w.miss(
                 format!(
                     "one of the books' partial-MD5 hashes ({})",
                     known.join(", ")
@@ -353,14 +352,14 @@ fn requests_use_hash(w: &mut ClientWorld, step: &Step) {
 #[then(
     expr = "every request carries the user name in x-auth-user and the MD5 of the password in x-auth-key"
 )]
-fn requests_authenticate(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn requests_authenticate(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let key = protocol::key_for_password(READER_PASSWORD);
     for x in since_mark(w) {
         let user = x.entry.headers.get(HEADER_AUTH_USER).map(String::as_str);
         let sent_key = x.entry.headers.get(HEADER_AUTH_KEY).map(String::as_str);
         if user != Some(READER_USER) || sent_key.map(str::to_ascii_lowercase) != Some(key.clone()) {
-            fail(
+            return w.miss(
                 format!("{HEADER_AUTH_USER}: {READER_USER} and {HEADER_AUTH_KEY}: {key}"),
                 format!(
                     "{} with {HEADER_AUTH_USER}: {} and {HEADER_AUTH_KEY}: {}",
@@ -374,8 +373,8 @@ fn requests_authenticate(w: &mut ClientWorld, step: &Step) {
 }
 
 #[then(expr = "the password never appears in any request")]
-fn password_never_sent(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn password_never_sent(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     for x in &w.exchanges {
         let in_headers = x
             .entry
@@ -383,7 +382,7 @@ fn password_never_sent(w: &mut ClientWorld, step: &Step) {
             .iter()
             .find(|(_, v)| v.contains(READER_PASSWORD));
         if let Some((name, _)) = in_headers {
-            fail(
+            return w.miss(
                 "the plain password nowhere in the request",
                 format!(
                     "it is in header {name} of {} {}",
@@ -394,7 +393,7 @@ fn password_never_sent(w: &mut ClientWorld, step: &Step) {
         if x.entry.path.contains(READER_PASSWORD)
             || x.entry.body.to_string().contains(READER_PASSWORD)
         {
-            fail(
+            return w.miss(
                 "the plain password nowhere in the request",
                 format!("it is in {}", describe_entry(&x.entry)),
             );
@@ -414,15 +413,15 @@ fn upload_runs(w: &ClientWorld) -> Vec<(usize, u64)> {
 }
 
 #[then(expr = "page-triggered uploads start at least {int} seconds after the previous upload")]
-fn debounced(w: &mut ClientWorld, step: &Step, seconds: u64) {
-    w.enter(step.ty);
+async fn debounced(w: &mut ClientWorld, step: &Step, seconds: u64) {
+    w.then(step).await;
     let runs = upload_runs(w);
     for pair in runs.windows(2) {
         let (_, before) = pair[0];
         let (event, at) = pair[1];
         let page_triggered = matches!(w.events.get(event), Some(Event::PageTurned { .. }));
         if page_triggered && at < before + seconds {
-            fail(
+            return w.miss(
                 format!("no page-triggered upload within {seconds} s of the previous one"),
                 format!(
                     "an upload at t+{before}s, then a page-triggered one at t+{at}s ({} s later)",
@@ -451,31 +450,55 @@ fn prompts(w: &ClientWorld) -> Vec<String> {
         .collect()
 }
 
-#[then(expr = "the user is asked whether to jump to {percent}")]
-fn asked(w: &mut ClientWorld, step: &Step, to: Percent) {
-    w.enter(step.ty);
+/// "… to 80%" or "… to 80%, a newer state": the proposed position and,
+/// when written, the direction the prompt must name (C-CONF-1/2/4).
+#[then(
+    regex = r"^the user is asked whether to jump to (\d+(?:\.\d+)?%)(?:, an? (newer|older) state)?$"
+)]
+async fn asked(w: &mut ClientWorld, step: &Step, to: String, direction: String) {
+    w.then(step).await;
+    let to = match to.parse::<Percent>() {
+        Ok(p) => p,
+        Err(e) => super::world::harness_fault(e),
+    };
+    let wanted = match direction.as_str() {
+        "newer" => Some(Direction::Newer),
+        "older" => Some(Direction::Older),
+        _ => None,
+    };
     let asked = w.effects_since_mark().any(|e| {
-        matches!(e, Effect::PromptShown { proposed, .. } if same(proposed.percentage, to.fraction()))
+        matches!(e, Effect::PromptShown { proposed, direction, .. }
+            if same(proposed.percentage, to.fraction()) && wanted.is_none_or(|d| d == *direction))
     });
     if !asked {
         let seen = prompts(w);
-        fail(
-            format!("a prompt to jump to {}", percent_text(to.fraction())),
+        let state = wanted.map_or(String::new(), |d| {
+            format!(
+                ", {} state",
+                if d == Direction::Newer {
+                    "a newer"
+                } else {
+                    "an older"
+                }
+            )
+        });
+        w.miss(
+            format!("a prompt to jump to {}{state}", percent_text(to.fraction())),
             if seen.is_empty() {
                 "no prompt".to_string()
             } else {
                 seen.join("; ")
             },
-        );
+        )
     }
 }
 
 #[then(expr = "the user is not asked anything")]
-fn not_asked(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn not_asked(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let seen = prompts(w);
     if !seen.is_empty() {
-        fail("no prompt", seen.join("; "));
+        w.miss("no prompt", seen.join("; "))
     }
 }
 
@@ -500,11 +523,11 @@ fn where_reader_is(w: &ClientWorld) -> String {
 }
 
 #[then(expr = "the reader is moved to {percent}")]
-fn moved_to(w: &mut ClientWorld, step: &Step, to: Percent) {
-    w.enter(step.ty);
+async fn moved_to(w: &mut ClientWorld, step: &Step, to: Percent) {
+    w.then(step).await;
     let moves = applied(w);
     if !moves.iter().any(|p| same(*p, to.fraction())) {
-        fail(
+        w.miss(
             format!("the position {} applied", percent_text(to.fraction())),
             if moves.is_empty() {
                 format!("no position applied; {}", where_reader_is(w))
@@ -518,16 +541,16 @@ fn moved_to(w: &mut ClientWorld, step: &Step, to: Percent) {
                         .join(", ")
                 )
             },
-        );
+        )
     }
 }
 
 #[then(expr = "the reader stays at {percent}")]
-fn stays_at(w: &mut ClientWorld, step: &Step, at: Percent) {
-    w.enter(step.ty);
+async fn stays_at(w: &mut ClientWorld, step: &Step, at: Percent) {
+    w.then(step).await;
     let moves = applied(w);
     if !moves.is_empty() {
-        fail(
+        return w.miss(
             format!("the reader left at {}", percent_text(at.fraction())),
             format!(
                 "the client moved the reader to {}",
@@ -543,24 +566,24 @@ fn stays_at(w: &mut ClientWorld, step: &Step, at: Percent) {
 }
 
 #[then(expr = "the reader is at {percent}")]
-fn is_at(w: &mut ClientWorld, step: &Step, at: Percent) {
-    w.enter(step.ty);
+async fn is_at(w: &mut ClientWorld, step: &Step, at: Percent) {
+    w.then(step).await;
     is_at_now(w, at);
 }
 
-fn is_at_now(w: &ClientWorld, at: Percent) {
+fn is_at_now(w: &mut ClientWorld, at: Percent) {
     let here = w.position.as_ref().map(|p| p.percentage);
     if !here.is_some_and(|p| same(p, at.fraction())) {
-        fail(
+        w.miss(
             format!("the reader at {}", percent_text(at.fraction())),
             where_reader_is(w),
-        );
+        )
     }
 }
 
 #[then(expr = "no error is shown")]
-fn no_error(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn no_error(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let errors: Vec<String> = w
         .effects_since_mark()
         .filter_map(|e| match e {
@@ -572,39 +595,39 @@ fn no_error(w: &mut ClientWorld, step: &Step) {
         })
         .collect();
     if !errors.is_empty() {
-        fail(
+        w.miss(
             "no error notice",
             format!("error shown: {}", errors.join("; ")),
-        );
+        )
     }
 }
 
 #[then(expr = "the change is refused with an error message")]
-fn change_refused(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn change_refused(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let refusal = w.effects_since_mark().find_map(|e| match e {
         Effect::SettingsRejected { field, reason } => Some((field.clone(), reason.clone())),
         _ => None,
     });
     match refusal {
         Some((_, reason)) if !reason.trim().is_empty() => {}
-        Some((field, _)) => fail(
+        Some((field, _)) => w.miss(
             "a refusal that says why",
             format!("{field} refused with an empty message"),
         ),
-        None => fail("the change refused with an error", "the client accepted it"),
+        None => w.miss("the change refused with an error", "the client accepted it"),
     }
 }
 
 #[then(expr = "no setting change is refused")]
-fn change_accepted(w: &mut ClientWorld, step: &Step) {
-    w.enter(step.ty);
+async fn change_accepted(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
     let refusal = w.effects_since_mark().find_map(|e| match e {
         Effect::SettingsRejected { field, reason } => Some(format!("{field}: {reason}")),
         _ => None,
     });
     if let Some(refusal) = refusal {
-        fail("the change accepted", format!("refused: {refusal}"));
+        w.miss("the change accepted", format!("refused: {refusal}"))
     }
 }
 
@@ -612,8 +635,8 @@ fn change_accepted(w: &mut ClientWorld, step: &Step) {
 
 #[given(regex = r"^the queue summary reads (\S+)$")]
 #[then(regex = r"^the queue summary reads (\S+)$")]
-fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
-    w.enter(step.ty);
+async fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
+    w.then(step).await;
     // A client that declares no summary (protocol 2) is not asked for one.
     if !w.can_check(Capability::QueueSummary) {
         return;
@@ -621,26 +644,26 @@ fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
     // C-Q-4 is about the text the user sees, so it is read from the client;
     // a client that declares a summary but reports none breaks the rule.
     let Some(actual) = w.summary.clone() else {
-        fail(
+        return w.miss(
             format!("queue summary {summary}"),
             "the client reported no queue summary (the adapter's `observed` reply needs `summary`)",
         );
     };
     if actual != summary {
-        fail(
+        w.miss(
             format!("queue summary {summary}"),
             format!(
                 "{actual} ({} pending, {} synced)",
                 w.queue.pending, w.queue.synced
             ),
-        );
+        )
     }
 }
 
 #[given(expr = "View Pending Sessions shows {int} pending and {int} synced")]
 #[then(expr = "View Pending Sessions shows {int} pending and {int} synced")]
-fn pending_sessions(w: &mut ClientWorld, step: &Step, pending: usize, synced: usize) {
-    w.enter(step.ty);
+async fn pending_sessions(w: &mut ClientWorld, step: &Step, pending: usize, synced: usize) {
+    w.then(step).await;
     // Each count is checked when the client keeps it (protocol 2 declares it).
     let check_pending = w.can_check(Capability::PendingCount);
     let check_synced = w.can_check(Capability::SyncedCount);
@@ -654,18 +677,17 @@ fn pending_sessions(w: &mut ClientWorld, step: &Step, pending: usize, synced: us
                 format!("({what} not kept)")
             }
         };
-        fail(
-            format!(
-                "{} and {}",
-                part(check_pending, pending, "pending"),
-                part(check_synced, synced, "synced")
-            ),
-            format!(
-                "{} and {}",
-                part(check_pending, w.queue.pending, "pending"),
-                part(check_synced, w.queue.synced, "synced")
-            ),
+        let expected = format!(
+            "{} and {}",
+            part(check_pending, pending, "pending"),
+            part(check_synced, synced, "synced")
         );
+        let actual = format!(
+            "{} and {}",
+            part(check_pending, w.queue.pending, "pending"),
+            part(check_synced, w.queue.synced, "synced")
+        );
+        w.miss(expected, actual);
     }
 }
 
@@ -673,7 +695,7 @@ fn pending_sessions(w: &mut ClientWorld, step: &Step, pending: usize, synced: us
 
 #[then(regex = r"^the server holds progress (\d+(?:\.\d+)?%) for book (\w+)$")]
 async fn server_ends_with(w: &mut ClientWorld, step: &Step, at: Percent, book: String) {
-    w.enter(step.ty);
+    w.then(step).await;
     let (status, body) = w.read_back(&book).await;
     let stored = body.get("percentage").and_then(|p| p.as_f64());
     if status != 200 || !stored.is_some_and(|p| same(p, at.fraction())) {
@@ -683,7 +705,7 @@ async fn server_ends_with(w: &mut ClientWorld, step: &Step, at: Percent, book: S
             .filter(|x| is_push(x) && push_document(x) == Some(w.hash_of(&book).as_str()))
             .map(|x| describe_entry(&x.entry))
             .collect();
-        fail(
+        w.miss(
             format!(
                 "the server holding {} for book {book}",
                 percent_text(at.fraction())
@@ -696,6 +718,6 @@ async fn server_ends_with(w: &mut ClientWorld, step: &Step, at: Percent, book: S
                     pushes.join("; ")
                 }
             ),
-        );
+        )
     }
 }

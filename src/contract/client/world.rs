@@ -24,7 +24,7 @@ use serde_json::json;
 use super::replay::{self, Scripted};
 use crate::adapter::capability::not_applicable_reason;
 use crate::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity, DriverError};
-use crate::contract::runner::{self, Applicability, ContractWorld, ScenarioMeta};
+use crate::contract::runner::{self, Applicability, ContractWorld, DeferredFailures, ScenarioMeta};
 use crate::model::{
     valid_pages_per_sync, ClientConfig, Effect, Event, Position, Profile, QueueCounts, Settings,
     SettingsPatch,
@@ -180,6 +180,12 @@ pub struct ClientWorld {
     mark_events: usize,
     /// The profile the client claims (the reference plays it in replays).
     profile: Profile,
+    /// Whether the current block's virtual time has run out (see [`ClientWorld::then`]).
+    settled: bool,
+    /// The step being run, as written.
+    current_step: String,
+    /// Checks that failed without stopping the scenario: (step, expected, actual).
+    soft: Vec<(String, String, String)>,
 }
 
 impl fmt::Debug for ClientWorld {
@@ -232,6 +238,9 @@ impl ClientWorld {
             script: Vec::new(),
             mark_events: 0,
             profile: Profile::default(),
+            settled: false,
+            current_step: String::new(),
+            soft: Vec::new(),
         }
     }
 
@@ -257,9 +266,10 @@ impl ClientWorld {
 
     /// Note which kind of step is running; the first `When` after a `Given` or
     /// `Then` marks where the outcome the next `Then`s look at begins.
-    pub(crate) fn enter(&mut self, ty: cucumber::gherkin::StepType) {
+    pub(crate) fn enter(&mut self, step: &cucumber::gherkin::Step) {
         use cucumber::gherkin::StepType;
-        let block = match ty {
+        self.current_step = format!("{}{}", step.keyword, step.value);
+        let block = match step.ty {
             StepType::Given => Block::Given,
             StepType::When => Block::When,
             StepType::Then => Block::Then,
@@ -268,8 +278,50 @@ impl ClientWorld {
             self.mark_effects = self.effects.len();
             self.mark_exchanges = self.exchanges.len();
             self.mark_events = self.events.len();
+            self.settled = false;
         }
         self.block = block;
+    }
+
+    /// Start a `Then` (or `Given`) check. The first `Then` after the
+    /// scenario's events lets virtual time run out first — the profile's
+    /// horizon, longer than any timer a client has — so that "no push",
+    /// "only", counts and positions are judged once the client is quiet, not
+    /// right after the last event. A `Given` check is a premise, judged as it is.
+    pub(crate) async fn then(&mut self, step: &cucumber::gherkin::Step) {
+        self.enter(step);
+        if step.ty == cucumber::gherkin::StepType::Then && !self.settled {
+            self.settled = true;
+            let horizon = self.profile.policy().horizon_seconds;
+            self.note(format!(
+                "harness: {horizon} s of virtual time pass before the checks, so the client is quiet"
+            ));
+            self.pass_time(horizon).await;
+        }
+    }
+
+    /// A check of the current step failed: the rule expected `expected`, the
+    /// client did `actual`. A `Then` check is recorded and the scenario goes
+    /// on (every failed check is reported at the end); a `Given` premise
+    /// that does not hold stops it here.
+    pub(crate) fn miss(&mut self, expected: impl Into<String>, actual: impl Into<String>) {
+        let (expected, actual) = (expected.into(), actual.into());
+        if self.block == Block::Then {
+            self.soft
+                .push((self.current_step.clone(), expected, actual));
+        } else {
+            self.fail(expected, actual);
+        }
+    }
+
+    /// Fail the scenario now, with every check that failed before.
+    pub(crate) fn fail(&mut self, expected: impl Into<String>, actual: impl Into<String>) -> ! {
+        self.soft
+            .push((self.current_step.clone(), expected.into(), actual.into()));
+        let Some(failures) = self.deferred_failures() else {
+            runner::harness_fault("internal: no failure to report");
+        };
+        runner::fail(failures.expected, failures.actual)
     }
 
     /// The fake server's admin client (present once `prepare` ran).
@@ -581,6 +633,33 @@ pub(crate) fn describe_entry(entry: &JournalEntry) -> String {
 
 impl ContractWorld for ClientWorld {
     type Context = ClientContext;
+
+    fn deferred_failures(&mut self) -> Option<DeferredFailures> {
+        let first = self.soft.first()?.0.clone();
+        if self.soft.len() == 1 {
+            let (step, expected, actual) = self.soft.remove(0);
+            return Some(DeferredFailures {
+                step,
+                expected,
+                actual,
+            });
+        }
+        let numbered = |pick: fn(&(String, String, String)) -> &String| {
+            self.soft
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{}. {}: {}", i + 1, f.0, pick(f)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let failures = DeferredFailures {
+            step: format!("{first} (and {} more failed checks)", self.soft.len() - 1),
+            expected: numbered(|f| &f.1),
+            actual: numbered(|f| &f.2),
+        };
+        self.soft.clear();
+        Some(failures)
+    }
 
     fn applicability(ctx: &ClientContext, meta: &ScenarioMeta) -> Applicability {
         let claimed: Vec<&str> = profile_names()

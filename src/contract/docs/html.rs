@@ -51,6 +51,7 @@ table.catalogue tr:target { background:#fffbe6; }
 .lv-must { color:var(--must); } .lv-should { color:var(--should); } .lv-interpretation { color:var(--interp); background:var(--interp-bg); }
 .reading { background:var(--interp-bg); border-left:3px solid var(--interp); padding:6px 10px; margin-top:6px; border-radius:0 6px 6px 0; font-size:13.5px; }
 .reading b { color:var(--interp); }
+.why { color:var(--muted); font-size:13.5px; margin-top:4px; }
 .src { color:var(--muted); font-size:12.5px; }
 .none { color:var(--fail); font-weight:600; }
 ul.cover { margin:0; padding-left:16px; font-size:13px; }
@@ -234,6 +235,18 @@ fn summary(out: &mut String, spec: &Spec) {
 }
 
 /// The reading the contract chose for a rule where the source is silent, or nothing.
+/// The rule's "why it matters" line, under its text.
+fn why_note(why: &str) -> String {
+    if why.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"why\"><b>Why it matters:</b> {}</div>",
+            esc(why)
+        )
+    }
+}
+
 fn reading_note(reading: Option<&str>) -> String {
     reading
         .map(|r| {
@@ -325,6 +338,7 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
             esc(rule.text)
         );
         out.push_str(&reading_note(rule.reading));
+        out.push_str(&why_note(rule.why));
         let _ = write!(
             out,
             "<div class=\"src\">{}</div></td><td class=\"cover\">",
@@ -386,6 +400,7 @@ fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
                 esc(rule.text)
             );
             out.push_str(&reading_note(rule.reading));
+            out.push_str(&why_note(rule.why));
             out.push_str("</td></tr>\n");
         }
         out.push_str("</tbody></table>\n");

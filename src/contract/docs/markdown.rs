@@ -32,6 +32,7 @@ pub fn render_feature(spec: &Spec, feature: &SpecFeature) -> String {
             if let Some(reading) = rule.reading {
                 let _ = write!(text, "<br>*Reading chosen:* {}", cell(reading));
             }
+            let _ = write!(text, "<br>*Why it matters:* {}", cell(rule.why));
             let _ = writeln!(
                 out,
                 "| **{}** | {} | {} | {} |",
@@ -191,6 +192,7 @@ pub fn render_rules(spec: &Spec) -> String {
         if let Some(reading) = rule.reading {
             let _ = writeln!(out, "*Reading chosen:* {reading}\n");
         }
+        let _ = writeln!(out, "*Why it matters:* {}\n", rule.why);
         let _ = writeln!(out, "Source: {}\n", rule.source);
         match coverage.get(rule.id) {
             None => out.push_str("Covered by: **no scenario yet**\n\n"),

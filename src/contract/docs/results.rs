@@ -16,9 +16,31 @@ use super::spec::{SpecFeature, SpecScenario};
 #[serde(default)]
 pub struct Report {
     pub conformant: Option<bool>,
+    pub exit_code: Option<u8>,
     pub target: String,
     pub dialect: Option<String>,
+    pub summary: Summary,
+    /// Gating rules the run could not check (verify-server's exit 3).
+    pub unchecked: Vec<Unchecked>,
     pub results: Vec<CaseResult>,
+}
+
+/// Counts per status, as the report gives them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub error: usize,
+}
+
+/// A gating rule the run could not check, and why.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Unchecked {
+    pub rule: String,
+    pub reasons: Vec<String>,
 }
 
 /// One scenario's outcome in a report.

@@ -17,27 +17,34 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use serde_json::{json, Value};
 
-use super::world::{shell_quote, Credentials, ServerTarget, TargetKind, TIMEOUTS_BEFORE_GIVING_UP};
+use super::world::{ServerTarget, TargetKind};
 use crate::contract::catalogue::{self, Level};
 use crate::contract::report::{CaseResult, Status};
-use crate::protocol::{self, Dialect};
+use crate::contract::runner;
+use crate::protocol::{self, Dialect, ProgressPush};
 use crate::server::{self, BookPolicy, RunningServer};
-use std::sync::atomic::Ordering;
+use crate::sync_client::{Credentials, Exchange, Request, SyncClient};
 
 /// Sequences run by default: enough to shake out ordering bugs, few enough
 /// not to flood a real server.
 pub const DEFAULT_CASES: u32 = 16;
-/// Longest sequence generated.
+/// Longest sequence generated against the built-in server.
 const MAX_STEPS: usize = 24;
+/// Longest sequence against a server at a URL: every request there may cost
+/// tens of milliseconds (servers that re-hash the key with Argon2), and the
+/// scenarios already cover each rule; the sequences add interleavings.
+const MAX_STEPS_AGAINST_A_URL: usize = 6;
 
 /// The feature name property results are reported under.
 pub const PROPERTY_FEATURE: &str = "Random push and pull sequences (property)";
 
-/// How many sequences and from which seed.
+/// How many sequences, from which seed, over how many workers.
 #[derive(Debug, Clone, Copy)]
 pub struct PropertyOptions {
     pub cases: u32,
     pub seed: u64,
+    /// Cases run on this many workers at once (1 keeps them in one sequence).
+    pub jobs: usize,
 }
 
 /// What the model remembers for one (user, document).
@@ -225,8 +232,7 @@ struct SutContext {
 
 struct Sut {
     ctx: SutContext,
-    http: reqwest::Client,
-    base_url: String,
+    client: SyncClient,
     docs: Vec<String>,
     _server: Option<RunningServer>,
     lines: Vec<String>,
@@ -242,160 +248,57 @@ fn broken(sut: &Sut, rule: &str, expected: &str, actual: &str) -> ! {
         message.push_str(line);
         message.push('\n');
     }
-    crate::contract::runner::quiet_contract_panics();
+    runner::quiet_contract_panics();
     // proptest keeps only string payloads; the prefix keeps it off stderr.
-    std::panic::panic_any(format!(
-        "{}{message}",
-        crate::contract::runner::QUIET_PANIC_PREFIX
-    ))
-}
-
-struct Answer {
-    status: Option<u16>,
-    body: String,
-    error: Option<String>,
-}
-
-impl Answer {
-    fn describe(&self) -> String {
-        match (&self.status, &self.error) {
-            (_, Some(e)) => format!("no answer: {e}"),
-            (Some(s), None) => format!(
-                "status {s}, body {}",
-                self.body.chars().take(200).collect::<String>()
-            ),
-            _ => "no answer".to_string(),
-        }
-    }
-    fn json(&self) -> Option<Value> {
-        serde_json::from_str(&self.body).ok()
-    }
+    std::panic::panic_any(format!("{}{message}", runner::QUIET_PANIC_PREFIX))
 }
 
 impl Sut {
-    fn send(
-        &mut self,
-        method: reqwest::Method,
-        path: &str,
-        creds: &Credentials,
-        key: &str,
-        body: Option<String>,
-    ) -> Answer {
-        let url = format!("{}{path}", self.base_url);
-        let accept = match self.ctx.target.dialect {
-            Dialect::Kosync => protocol::KOSYNC_ACCEPT,
-            Dialect::BookLore => protocol::JSON_CONTENT_TYPE,
+    /// Send one request (blocking this proptest thread) and keep its `curl` line.
+    fn send(&mut self, request: Request) -> Exchange {
+        let client = self.client.clone();
+        let exchange = self.ctx.handle.block_on(client.send(request));
+        self.lines.push(exchange.curl());
+        exchange
+    }
+
+    fn push(&mut self, user: usize, doc: usize, push: &Stored, key: Option<&str>) -> Exchange {
+        let mut creds = self.ctx.users[user].clone();
+        if let Some(key) = key {
+            creds.key = key.to_string();
+        }
+        let body = ProgressPush {
+            document: self.docs[doc].clone(),
+            percentage: push.percentage,
+            progress: push.progress.clone(),
+            timestamp: None,
+            device: push.device.clone(),
+            device_id: Some(push.device_id.clone()),
         };
-        let mut line = format!(
-            "curl -sS -i -X {method} -H {} -H {} -H {}",
-            shell_quote(&format!("{}: {}", protocol::HEADER_AUTH_USER, creds.user)),
-            shell_quote(&format!("{}: {key}", protocol::HEADER_AUTH_KEY)),
-            shell_quote(&format!("Accept: {accept}")),
-        );
-        let mut request = self
-            .http
-            .request(method, &url)
-            .header(protocol::HEADER_AUTH_USER, &creds.user)
-            .header(protocol::HEADER_AUTH_KEY, key)
-            .header("Accept", accept);
-        if let Some(body) = &body {
-            line.push_str(&format!(
-                " -H 'Content-Type: application/json' --data-binary {}",
-                shell_quote(body)
-            ));
-            request = request
-                .header("Content-Type", protocol::JSON_CONTENT_TYPE)
-                .body(body.clone());
-        }
-        line.push_str(&format!(" {}", shell_quote(&url)));
-        self.lines.push(line);
-        let handle = self.ctx.handle.clone();
-        let timeout = self.ctx.target.timeout;
-        let timeouts = &self.ctx.target.timeouts;
-        let seen = timeouts.load(Ordering::SeqCst);
-        if seen >= TIMEOUTS_BEFORE_GIVING_UP {
-            // Shrinking replays sequences many times; a hanging server must not
-            // turn that into hours of timeouts.
-            return Answer {
-                status: None,
-                body: String::new(),
-                error: Some(format!(
-                    "not sent: {seen} earlier requests got no answer within {} ms (timeout), so the server is taken to hang",
-                    timeout.as_millis()
-                )),
-            };
-        }
-        let answer = handle.block_on(async move {
-            match request.send().await {
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    match r.text().await {
-                        Ok(body) => Answer {
-                            status: Some(status),
-                            body,
-                            error: None,
-                        },
-                        Err(e) => Answer {
-                            status: Some(status),
-                            body: String::new(),
-                            error: Some(e.to_string()),
-                        },
-                    }
-                }
-                Err(e) if e.is_timeout() => Answer {
-                    status: None,
-                    body: String::new(),
-                    error: Some(format!(
-                        "no answer within {} ms (timeout)",
-                        timeout.as_millis()
-                    )),
-                },
-                Err(e) => Answer {
-                    status: None,
-                    body: String::new(),
-                    error: Some(e.to_string()),
-                },
-            }
-        });
-        if answer
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("(timeout)"))
-        {
-            timeouts.fetch_add(1, Ordering::SeqCst);
-        }
-        answer
+        let request = self.client.push_request(Some(&creds), &body);
+        let exchange = self.send(request);
+        self.ctx
+            .target
+            .remember_if_written(&self.docs[doc], &exchange);
+        exchange
     }
 
-    fn push(&mut self, user: usize, doc: usize, push: &Stored, key: Option<&str>) -> Answer {
-        let creds = self.ctx.users[user].clone();
-        let key = key.map(str::to_string).unwrap_or_else(|| creds.key.clone());
-        let body = json!({
-            "document": self.docs[doc],
-            "percentage": push.percentage,
-            "progress": push.progress,
-            "device": push.device,
-            "device_id": push.device_id,
-        });
-        self.ctx.target.remember_written(&self.docs[doc]);
-        let path = self.ctx.target.dialect.push_path();
-        self.send(
-            reqwest::Method::PUT,
-            &path,
-            &creds,
-            &key,
-            Some(body.to_string()),
-        )
+    fn pull(&mut self, user: usize, doc: usize, key: Option<&str>) -> Exchange {
+        let mut creds = self.ctx.users[user].clone();
+        if let Some(key) = key {
+            creds.key = key.to_string();
+        }
+        let request = self.client.pull_request(Some(&creds), &self.docs[doc]);
+        self.send(request)
     }
 
-    fn pull(&mut self, user: usize, doc: usize, key: Option<&str>) -> Answer {
-        let creds = self.ctx.users[user].clone();
-        let key = key.map(str::to_string).unwrap_or_else(|| creds.key.clone());
-        let path = self.ctx.target.dialect.pull_path(&self.docs[doc]);
-        self.send(reqwest::Method::GET, &path, &creds, &key, None)
-    }
-
-    fn check_pull(&mut self, user: usize, doc: usize, expected: Option<&Stored>, answer: &Answer) {
+    fn check_pull(
+        &mut self,
+        user: usize,
+        doc: usize,
+        expected: Option<&Stored>,
+        answer: &Exchange,
+    ) {
         let dialect = self.ctx.target.dialect;
         match expected {
             None => {
@@ -421,7 +324,7 @@ impl Sut {
                         Origin::OtherUser => "S-ISO-1",
                         _ => rule,
                     };
-                    broken(self, rule, want, &answer.describe());
+                    broken(self, rule, want, &answer.answer());
                 }
             }
             Some(want) => {
@@ -430,12 +333,12 @@ impl Sut {
                     want.percentage, want.progress
                 );
                 let Some(body) = answer.json().filter(|_| answer.status == Some(200)) else {
-                    broken(self, "S-PULL-1", &expectation, &answer.describe());
+                    broken(self, "S-PULL-1", &expectation, &answer.answer());
                 };
                 let pct_ok = body
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .is_some_and(|p| (p - want.percentage).abs() < 1e-6);
+                    .is_some_and(|p| crate::protocol::same_percentage(p, want.percentage));
                 let progress_ok =
                     body.get("progress").and_then(Value::as_str) == Some(want.progress.as_str());
                 let device_ok = dialect == Dialect::BookLore
@@ -448,14 +351,14 @@ impl Sut {
                         Origin::EarlierPush => "S-LWW-1",
                         Origin::Unknown => "S-PULL-1",
                     };
-                    broken(self, rule, &expectation, &answer.describe());
+                    broken(self, rule, &expectation, &answer.answer());
                 }
                 if !device_ok {
                     broken(
                         self,
                         "K-RT-1",
                         "device and device_id as pushed",
-                        &answer.describe(),
+                        &answer.answer(),
                     );
                 }
                 match body.get("timestamp").and_then(Value::as_i64) {
@@ -466,18 +369,13 @@ impl Sut {
                                     self,
                                     "S-TS-1",
                                     &format!("a timestamp no earlier than {before}"),
-                                    &answer.describe(),
+                                    &answer.answer(),
                                 );
                             }
                         }
                         self.last_timestamp.insert((user, doc), ts);
                     }
-                    None => broken(
-                        self,
-                        "S-TS-1",
-                        "a whole-number timestamp",
-                        &answer.describe(),
-                    ),
+                    None => broken(self, "S-TS-1", "a whole-number timestamp", &answer.answer()),
                 }
             }
         }
@@ -493,6 +391,39 @@ enum Origin {
     Unknown,
 }
 
+/// A push body that is complete and valid except for the one thing `bad`
+/// names (each case varies one thing: a server that requires `device_id`
+/// must refuse it for the field under test, not for a missing `device_id`).
+pub fn bad_body(document: &str, bad: BadBody) -> String {
+    let mut valid = json!({
+        "document": document,
+        "percentage": 0.5,
+        "progress": "x",
+        "device": "kosync-contract",
+        "device_id": "6B6F73796E632D636F6E747261637431",
+    });
+    let text = valid.to_string();
+    match bad {
+        // The valid body with its closing brace cut off.
+        BadBody::InvalidJson => text[..text.len() - 1].to_string(),
+        BadBody::NotAnObject => format!("[{text}]"),
+        BadBody::NoPercentage => {
+            valid.as_object_mut().map(|o| o.remove("percentage"));
+            valid.to_string()
+        }
+        // Text Lua's tonumber does not read as a number (the reference
+        // server accepts numeric text such as "0.5": rule K-NUM-1).
+        BadBody::PercentageAsText => {
+            valid["percentage"] = json!("half");
+            valid.to_string()
+        }
+        BadBody::NoDocument => {
+            valid.as_object_mut().map(|o| o.remove("document"));
+            valid.to_string()
+        }
+    }
+}
+
 /// A key no test user has.
 fn wrong_key() -> String {
     protocol::key_for_password("certainly not the password")
@@ -500,18 +431,18 @@ fn wrong_key() -> String {
 
 impl Sut {
     /// A request with a wrong key must be refused (S-AUTH-2).
-    fn check_wrong_key_refused(&self, answer: &Answer) {
+    fn check_wrong_key_refused(&self, answer: &Exchange) {
         if !matches!(answer.status, Some(401) | Some(403)) {
             broken(
                 self,
                 "S-AUTH-2",
                 "401 or 403 for a wrong key",
-                &answer.describe(),
+                &answer.answer(),
             );
         }
     }
 
-    fn origin(&self, user: usize, doc: usize, answer: &Answer) -> Origin {
+    fn origin(&self, user: usize, doc: usize, answer: &Exchange) -> Origin {
         let Some(body) = answer.json() else {
             return Origin::Unknown;
         };
@@ -520,7 +451,7 @@ impl Sut {
                 && body
                     .get("percentage")
                     .and_then(Value::as_f64)
-                    .is_some_and(|x| (x - p.percentage).abs() < 1e-6)
+                    .is_some_and(|x| crate::protocol::same_percentage(x, p.percentage))
         };
         let mine: Vec<&Stored> = self
             .history
@@ -566,25 +497,20 @@ impl StateMachineTest for ServerUnderTest {
                 })
                 .collect(),
         };
-        let http = reqwest::Client::builder()
-            .timeout(ctx.target.timeout)
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
-        let (base_url, server) = match &ctx.target.kind {
-            TargetKind::Url(url) => (url.clone(), None),
+        let (client, server) = match &ctx.target.kind {
+            TargetKind::Url(_) => (ctx.target.client.clone(), None),
             TargetKind::BuiltIn { defect } => {
                 let mut config = ctx.target.fake_config(*defect, None);
                 config.books = BookPolicy::Known(docs.iter().cloned().collect());
                 match ctx.handle.block_on(server::start(config)) {
-                    Ok(s) => (s.base_url(), Some(s)),
+                    Ok(s) => (ctx.target.client.at(&s.base_url()), Some(s)),
                     Err(e) => panic!("cannot start the built-in fake server: {e:#}"),
                 }
             }
         };
         let mut sut = Sut {
             ctx: ctx.clone(),
-            http,
-            base_url,
+            client,
             docs,
             _server: server,
             lines: Vec::new(),
@@ -601,7 +527,7 @@ impl StateMachineTest for ServerUnderTest {
                             &sut,
                             "S-PUSH-1",
                             "the baseline push to be accepted with 200",
-                            &answer.describe(),
+                            &answer.answer(),
                         );
                     }
                 }
@@ -615,7 +541,7 @@ impl StateMachineTest for ServerUnderTest {
             Step::Push { user, doc, push } => {
                 let answer = sut.push(*user, *doc, push, None);
                 if answer.status != Some(200) {
-                    broken(&sut, "S-PUSH-1", "200 for a valid push", &answer.describe());
+                    broken(&sut, "S-PUSH-1", "200 for a valid push", &answer.answer());
                 }
                 sut.history.push((*user, *doc, push.clone()));
             }
@@ -633,25 +559,10 @@ impl StateMachineTest for ServerUnderTest {
                 sut.check_wrong_key_refused(&answer);
             }
             Step::PushBadBody { user, doc, body } => {
-                let document = sut.docs[*doc].clone();
-                let text = match body {
-                    BadBody::InvalidJson => format!("{{\"document\": \"{document}\", \"percentage\": 0.5,"),
-                    BadBody::NotAnObject => format!("[\"{document}\", 0.5]"),
-                    BadBody::NoPercentage => json!({"document": document, "progress": "x", "device": "d"}).to_string(),
-                    BadBody::PercentageAsText => {
-                        json!({"document": document, "percentage": "0.5", "progress": "x", "device": "d"}).to_string()
-                    }
-                    BadBody::NoDocument => json!({"percentage": 0.5, "progress": "x", "device": "d"}).to_string(),
-                };
+                let text = bad_body(&sut.docs[*doc], *body);
                 let creds = sut.ctx.users[*user].clone();
-                let path = sut.ctx.target.dialect.push_path();
-                let answer = sut.send(
-                    reqwest::Method::PUT,
-                    &path,
-                    &creds,
-                    &creds.key.clone(),
-                    Some(text),
-                );
+                let request = sut.client.push_raw_request(Some(&creds), text);
+                let answer = sut.send(request);
                 if !matches!(answer.status, Some(400..=499)) {
                     let rule = match sut.ctx.target.dialect {
                         Dialect::BookLore => "S-BAD-1",
@@ -665,7 +576,7 @@ impl StateMachineTest for ServerUnderTest {
                         &sut,
                         rule,
                         "a 4xx refusal that stores nothing",
-                        &answer.describe(),
+                        &answer.answer(),
                     );
                 }
             }
@@ -674,12 +585,16 @@ impl StateMachineTest for ServerUnderTest {
     }
 }
 
-/// Run `opts.cases` random sequences against `target` and report them as one result.
+/// Run `opts.cases` random sequences against `target` and report them as one
+/// result. The cases are split over `opts.jobs` workers, each with its own
+/// seed derived from `opts.seed` (worker 0 uses it as is), so a run replays
+/// with the same `--cases`, `--seed` and `--jobs`; the first worker's failure,
+/// shrunk, is the one reported.
 pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResult {
     let dialect = target.dialect;
     let mut users = vec![target.user.clone()];
     users.extend(target.second.clone());
-    let (fixed_docs, docs, baseline) = match (&target.kind, dialect, &target.document) {
+    let (fixed_docs, docs, baseline) = match (&target.kind, dialect, target.documents.first()) {
         (TargetKind::BuiltIn { .. }, _, _) => (None, 3, false),
         (TargetKind::Url(_), Dialect::Kosync, _) => (None, 3, false),
         (TargetKind::Url(_), Dialect::BookLore, Some(doc)) => (Some(vec![doc.clone()]), 1, true),
@@ -693,55 +608,57 @@ pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResu
         }
     };
     let covered = covered_rules(dialect, users.len() > 1);
-    let ctx = SutContext {
-        handle: tokio::runtime::Handle::current(),
-        target: Arc::clone(&target),
-        users: users.clone(),
-        fixed_docs,
-        docs,
-        baseline,
-        case: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-        seed: opts.seed,
+    let max_steps = if target.is_built_in() {
+        MAX_STEPS
+    } else {
+        MAX_STEPS_AGAINST_A_URL
     };
-    let setup = Setup {
-        users: users.len(),
-        docs,
-        baseline,
+    // Workers on fixed documents would overwrite each other's pushes.
+    let workers = if fixed_docs.is_some() {
+        1
+    } else {
+        opts.jobs.clamp(1, opts.cases.max(1) as usize)
     };
+    // A BookLore library's books are shared with the scenarios.
+    let library = fixed_docs.as_ref().map(|_| target.library_lock());
+    let case_counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let share =
+            opts.cases / workers as u32 + u32::from((worker as u32) < opts.cases % workers as u32);
+        let seed = opts.seed ^ (worker as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        let ctx = SutContext {
+            handle: tokio::runtime::Handle::current(),
+            target: Arc::clone(&target),
+            users: users.clone(),
+            fixed_docs: fixed_docs.clone(),
+            docs,
+            baseline,
+            case: Arc::clone(&case_counter),
+            seed,
+        };
+        let setup = Setup {
+            users: users.len(),
+            docs,
+            baseline,
+        };
+        let library = library.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let _lease = library.map(|lock| lock.blocking_lock_owned());
+            run_cases(ctx, setup, share, max_steps)
+        }));
+    }
+    let mut outcome = Ok(Ok(()));
+    for task in tasks {
+        let result = task.await;
+        if matches!(outcome, Ok(Ok(()))) {
+            outcome = result;
+        }
+    }
+
     let cases = opts.cases;
     let seed = opts.seed;
-    let outcome = tokio::task::spawn_blocking(move || {
-        SETUP.with(|s| *s.borrow_mut() = Some(setup));
-        SUT_CONTEXT.with(|c| *c.borrow_mut() = Some(ctx));
-        crate::contract::runner::quiet_contract_panics();
-        let config = Config {
-            cases,
-            failure_persistence: None,
-            max_shrink_iters: 512,
-            ..Config::default()
-        };
-        let mut bytes = [0u8; 32];
-        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-            chunk.copy_from_slice(
-                &(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes(),
-            );
-        }
-        let mut runner =
-            TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
-        let strategy = Reference::sequential_strategy(1..MAX_STEPS);
-        let result = runner.run(&strategy, |(state, steps, seen)| {
-            ServerUnderTest::test_sequential(Config::default(), state, steps, seen);
-            Ok(())
-        });
-        SUT_CONTEXT.with(|c| *c.borrow_mut() = None);
-        result.map_err(|e| match e {
-            TestError::Fail(reason, (_, steps, _)) => (reason.message().to_string(), steps.len()),
-            TestError::Abort(reason) => (format!("ABORT\n{}", reason.message()), 0),
-        })
-    })
-    .await;
-
-    let scenario = format!("{cases} random sequences of up to {MAX_STEPS} steps, seed {seed}");
+    let scenario = format!("{cases} random sequences of up to {max_steps} steps, seed {seed}");
     let rule_refs: Vec<&str> = covered.iter().map(String::as_str).collect();
     match outcome {
         Ok(Ok(())) => CaseResult::new(
@@ -764,6 +681,48 @@ pub async fn check(target: Arc<ServerTarget>, opts: PropertyOptions) -> CaseResu
             r
         }
     }
+}
+
+/// One worker's cases, on this (blocking) thread: the failure message and the
+/// length of the shrunk sequence, if a case failed.
+fn run_cases(
+    ctx: SutContext,
+    setup: Setup,
+    cases: u32,
+    max_steps: usize,
+) -> Result<(), (String, usize)> {
+    let seed = ctx.seed;
+    SETUP.with(|s| *s.borrow_mut() = Some(setup));
+    SUT_CONTEXT.with(|c| *c.borrow_mut() = Some(ctx));
+    runner::quiet_contract_panics();
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 512,
+        ..Config::default()
+    };
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(
+            &(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_le_bytes(),
+        );
+    }
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    let strategy = Reference::sequential_strategy(1..max_steps);
+    let result = if cases == 0 {
+        Ok(())
+    } else {
+        runner.run(&strategy, |(state, steps, seen)| {
+            ServerUnderTest::test_sequential(Config::default(), state, steps, seen);
+            Ok(())
+        })
+    };
+    SUT_CONTEXT.with(|c| *c.borrow_mut() = None);
+    result.map_err(|e| match e {
+        TestError::Fail(reason, (_, steps, _)) => (reason.message().to_string(), steps.len()),
+        TestError::Abort(reason) => (format!("ABORT\n{}", reason.message()), 0),
+    })
 }
 
 /// The rule ids the property checks; with `property`, what `--tags` selects it by.

@@ -80,8 +80,8 @@ struct UploadRun {
 /// Work the client scheduled for later virtual time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Timer {
-    /// A page upload postponed to the end of the debounce window
-    /// ([`EarlyPageUpload::Delayed`]).
+    /// A page upload held back by the debounce, postponed
+    /// ([`EarlyPageUpload::ToWindowEnd`], [`EarlyPageUpload::After`]).
     PageUpload,
 }
 
@@ -373,9 +373,13 @@ impl Client {
                     .saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
                 self.run_timers(end, out);
                 self.now = end;
-                // C-PUSH-7: a page upload held back by the debounce is not sent
-                // once the window is over; it waits for the next upload.
-                if self.held_back && !self.debounced() && !self.pending.is_empty() {
+                // C-PUSH-6/7: a page upload held back by the debounce is not
+                // sent late, inside the window or after it; it waits for the
+                // next upload.
+                if self.held_back && !self.pending.is_empty() {
+                    if self.debounced() {
+                        self.decide("C-PUSH-6", Outcome::Debounced, governs::UPLOADS);
+                    }
                     self.decide("C-PUSH-7", Outcome::Skipped, governs::UPLOADS);
                 }
             }
@@ -445,9 +449,10 @@ impl Client {
             let (at, timer) = self.timers.remove(i);
             self.now = self.now.max(at);
             match timer {
+                // A postponed page upload goes now, whatever the window says.
                 Timer::PageUpload => {
-                    if self.held_back {
-                        self.trigger_upload(Trigger::Page, out);
+                    if self.held_back && self.run.is_none() && self.upload_allowed(false) {
+                        self.start_run(Trigger::Page, out);
                     }
                 }
             }

@@ -99,15 +99,27 @@ impl Client {
             self.held_back = true;
             self.decide("C-PUSH-6", Outcome::Debounced, governs::UPLOADS);
             self.decide("C-PUSH-7", Outcome::Debounced, governs::UPLOADS);
-            if self.policy.early_page_upload == EarlyPageUpload::Delayed {
-                let window = i64::try_from(self.policy.debounce_seconds).unwrap_or(i64::MAX);
-                let due = self.last_push_at.unwrap_or(self.now).saturating_add(window);
-                if !self.timers.contains(&(due, Timer::PageUpload)) {
-                    self.timers.push((due, Timer::PageUpload));
-                }
+            let later = |seconds: u64| i64::try_from(seconds).unwrap_or(i64::MAX);
+            let due = match self.policy.early_page_upload {
+                EarlyPageUpload::Skipped => None,
+                EarlyPageUpload::ToWindowEnd => Some(
+                    self.last_push_at
+                        .unwrap_or(self.now)
+                        .saturating_add(later(self.policy.debounce_seconds)),
+                ),
+                EarlyPageUpload::After(seconds) => Some(self.now.saturating_add(later(seconds))),
+            };
+            if let Some(due) = due.filter(|due| !self.timers.contains(&(*due, Timer::PageUpload))) {
+                self.timers.push((due, Timer::PageUpload));
             }
             return;
         }
+        self.start_run(trigger, out);
+    }
+
+    /// Start an upload run now (the checks of [`Client::trigger_upload`] done).
+    pub(super) fn start_run(&mut self, trigger: Trigger, out: &mut Vec<Effect>) {
+        let manual = trigger.is_manual();
         self.run = Some(UploadRun {
             trigger,
             manual,

@@ -69,6 +69,8 @@ mutants! {
     ResumeDoesNotPull => "C-PULL-2",
     /// Pulls with Wi-Fi disconnected.
     PullsWithWifiOff => "C-PULL-3",
+    /// Pulls the open book 1 s after Wi-Fi comes back.
+    PullsWhenWifiReturns => "C-PULL-3",
     /// Pulls on open even with "Pull progress on book open" off.
     PullOnOpenIgnoresToggle => "C-PULL-4",
     /// Pulls on resume even with "Pull progress on resume" off.
@@ -91,6 +93,8 @@ mutants! {
     SilentlyPrompts => "C-CONF-3",
     /// Applies without asking where the strategy is Prompt.
     PromptAppliesWithoutAsking => "C-CONF-4",
+    /// Names the other direction in its prompt ("newer" for an older position).
+    PromptDirectionReversed => "C-CONF-4",
     /// Applies the proposed position when the user declines.
     DeclineApplies => "C-CONF-4",
     /// Applies older remote progress although its strategy is Disable.
@@ -115,6 +119,8 @@ mutants! {
     NoDebounce => "C-PUSH-6",
     /// A debounced page upload is delayed until the window ends instead of skipped.
     DebounceDelays => "C-PUSH-7",
+    /// A debounced page upload is sent 11 s later, inside the window or not.
+    LatePagePush => "C-PUSH-6",
     /// Nothing is uploaded automatically even outside Manual only.
     NoAutoUpload => "C-PUSH-8",
     /// A rating queues nothing although "Set book to read on rating" is on.
@@ -185,7 +191,9 @@ impl Mutant {
             Mutant::DropsUnansweredUpload => {
                 policy.failed_upload = FailedUpload::DroppedIfUnanswered
             }
-            Mutant::DebounceDelays => policy.early_page_upload = EarlyPageUpload::Delayed,
+            Mutant::DebounceDelays => policy.early_page_upload = EarlyPageUpload::ToWindowEnd,
+            // KOReader's client pushes 10 s after the last page turn.
+            Mutant::LatePagePush => policy.early_page_upload = EarlyPageUpload::After(11),
             Mutant::NoDebounce => policy.debounce_seconds = 0,
             Mutant::NoticeOn404 => policy.not_found = NotFoundPolicy::ShowError,
             Mutant::PushOmitsTimestamp => policy.push_timestamp = false,

@@ -50,6 +50,8 @@ pub struct Mutated {
     periodic_fired: bool,
     /// The pulls of the event being handled are never sent.
     skip_pulls_now: bool,
+    /// When the pull after Wi-Fi came back is due (PullsWhenWifiReturns).
+    wifi_pull_due: Option<i64>,
     /// Rating snapshots as (document, progress, timestamp, percentage to send instead).
     ratings: Vec<(String, String, i64, f64)>,
     /// Snapshots the client claims to have thrown away, and how many of them
@@ -89,6 +91,7 @@ impl Mutated {
             last_accepted: None,
             periodic_fired: false,
             skip_pulls_now: false,
+            wifi_pull_due: None,
             ratings: Vec::new(),
             discarded: Vec::new(),
             answered_discarded: 0,
@@ -227,6 +230,34 @@ impl Mutated {
         let document = self.inner.position().map(|(d, _)| d.to_string())?;
         let path = self.inner.config().dialect.pull_path(&document);
         (wanted && toggle).then(|| self.own_request("GET", path, None))
+    }
+
+    /// PullsWhenWifiReturns: Wi-Fi coming back with a book open schedules a
+    /// pull a second later; time passing sends it.
+    fn pull_after_wifi(&mut self, event: &Event) -> Option<Effect> {
+        match event {
+            Event::WifiConnected
+                if self.user.enabled
+                    && !self.user.manual_only
+                    && self.inner.position().is_some() =>
+            {
+                self.wifi_pull_due = Some(self.inner.now().saturating_add(1));
+                None
+            }
+            Event::WifiLost | Event::WifiOff | Event::BookClosed => {
+                self.wifi_pull_due = None;
+                None
+            }
+            Event::TimePassed { .. }
+                if self.wifi_pull_due.is_some_and(|d| d <= self.inner.now()) =>
+            {
+                self.wifi_pull_due = None;
+                let document = self.inner.position().map(|(d, _)| d.to_string())?;
+                let path = self.inner.config().dialect.pull_path(&document);
+                Some(self.own_request("GET", path, None))
+            }
+            _ => None,
+        }
     }
 
     /// The queue as this client reports it.
@@ -391,14 +422,18 @@ impl Mutated {
                     document,
                     direction,
                     proposed,
-                } if self.is(Mutant::DirectionSwapped) => out.effects.push(Effect::PromptShown {
-                    document,
-                    direction: match direction {
-                        Direction::Newer => Direction::Older,
-                        Direction::Older => Direction::Newer,
-                    },
-                    proposed,
-                }),
+                } if self.is(Mutant::DirectionSwapped)
+                    || self.is(Mutant::PromptDirectionReversed) =>
+                {
+                    out.effects.push(Effect::PromptShown {
+                        document,
+                        direction: match direction {
+                            Direction::Newer => Direction::Older,
+                            Direction::Older => Direction::Newer,
+                        },
+                        proposed,
+                    })
+                }
                 other => out.effects.push(other),
             }
         }
@@ -618,6 +653,10 @@ impl ClientModel for Mutated {
             extra = self.extra_pull(&event);
         }
         out.effects.extend(extra);
+        if self.is(Mutant::PullsWhenWifiReturns) {
+            let pull = self.pull_after_wifi(&event);
+            out.effects.extend(pull);
+        }
         let queued = self.inner.queue();
         if self.is(Mutant::CounterNeverRestarts)
             && page_turn

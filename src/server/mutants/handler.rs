@@ -120,6 +120,15 @@ impl Defective {
             (Defect::RegistrationAllowed | Defect::KosyncTakenNameAllowed, Route::Create) => {
                 register_replacing(shared, rules, request).await
             }
+            // The reference's push, refusing a percentage sent as text
+            // instead of reading it with Lua's tonumber.
+            (Defect::KosyncNumericTextRefused, Route::Push)
+                if percentage_is_text(&request.body) =>
+            {
+                sync::signed_in(shared, request, rules)
+                    .map_err(Refusal::from)
+                    .and_then(|_| Err(BodyProblem::PercentageNotANumber.into()))
+            }
             _ => sync::decide(shared, rules, route, request).await,
         };
         Decided::Outcome(outcome)
@@ -212,6 +221,14 @@ impl Defective {
             (Defect::KosyncAuthAnswersUsername, Ok(Answer::SignedIn(user))) => {
                 reply = Reply::json(200, json!({ "username": user.name }));
             }
+            (Defect::KosyncAuthAnswers204, Ok(Answer::SignedIn(_))) if kosync => {
+                reply = Reply::text(204, "");
+            }
+            (Defect::KosyncRegistrationAnswersWithoutUsername, Ok(Answer::Registered(_)))
+                if kosync =>
+            {
+                reply = Reply::json(201, json!({}));
+            }
             (Defect::KosyncRegistrationAnswers200, Ok(Answer::Registered(_))) => reply.status = 200,
             (Defect::KosyncPushAnswersWithoutTimestamp, Ok(Answer::Pushed(_))) => {
                 set_field(&mut reply, "timestamp", None);
@@ -257,6 +274,13 @@ impl Defective {
         }
         reply
     }
+}
+
+/// KosyncNumericTextRefused: the body's `percentage` is a JSON string.
+fn percentage_is_text(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|b| b.get("percentage").is_some_and(Value::is_string))
 }
 
 /// TextNodeProgressRefused: a push that passes the reference's gate but whose

@@ -97,7 +97,7 @@ pub enum Defect {
     KosyncTakenNameAllowed,
     /// kosync registers users although registration is turned off (breaks K-REG-3).
     KosyncRegistrationDisabledIgnored,
-    /// kosync's auth route answers `{"username"}` instead of `{"authorized":"OK"}` (breaks K-AUTH-1).
+    /// kosync's auth route answers `{"username"}` instead of `{"authorized":"OK"}` (breaks K-AUTH-3).
     KosyncAuthAnswersUsername,
     /// kosync refuses a wrong key with 403 instead of 401 (breaks K-AUTH-2).
     KosyncWrongKeyCode403,
@@ -117,6 +117,17 @@ pub enum Defect {
     KosyncMissingAcceptCode101,
     /// kosync does not store the pushing device's id, so a pull leaves it out (breaks K-RT-1).
     KosyncDeviceIdNotStored,
+    /// kosync's auth route answers 204 with no body to valid credentials (breaks K-AUTH-1).
+    KosyncAuthAnswers204,
+    /// kosync's registration answers 201 with `{}` instead of `{"username"}` (breaks K-REG-4).
+    KosyncRegistrationAnswersWithoutUsername,
+    /// kosync refuses a percentage sent as numeric text (`"0.5"`), which the
+    /// reference reads with Lua's `tonumber` (breaks K-NUM-1).
+    KosyncNumericTextRefused,
+    /// Percentages are stored in single precision and read back as the
+    /// shortest text of that `f32`, as korrosync does: 0.7777777777777778
+    /// reads back as 0.7777778, 0.25 as 0.25 (breaks S-PREC-1).
+    SinglePrecisionPercentage,
 }
 
 impl Defect {
@@ -157,6 +168,10 @@ impl Defect {
         Defect::KosyncRejectsVendorAccept,
         Defect::KosyncMissingAcceptCode101,
         Defect::KosyncDeviceIdNotStored,
+        Defect::KosyncAuthAnswers204,
+        Defect::KosyncRegistrationAnswersWithoutUsername,
+        Defect::KosyncNumericTextRefused,
+        Defect::SinglePrecisionPercentage,
     ];
 
     /// The variant's name, as `serve --defect` accepts it.
@@ -190,7 +205,7 @@ impl Defect {
             Defect::KosyncRegistrationAnswers200 => "K-REG-1",
             Defect::KosyncTakenNameAllowed => "K-REG-2",
             Defect::KosyncRegistrationDisabledIgnored => "K-REG-3",
-            Defect::KosyncAuthAnswersUsername => "K-AUTH-1",
+            Defect::KosyncAuthAnswersUsername => "K-AUTH-3",
             Defect::KosyncWrongKeyCode403 => "K-AUTH-2",
             Defect::KosyncPushAnswersWithoutTimestamp => "K-PUSH-1",
             Defect::KosyncInvalidPushCode400 => "K-BAD-1",
@@ -200,6 +215,10 @@ impl Defect {
             Defect::KosyncRejectsVendorAccept => "K-ACCEPT-1",
             Defect::KosyncMissingAcceptCode101 => "K-ACCEPT-2",
             Defect::KosyncDeviceIdNotStored => "K-RT-1",
+            Defect::KosyncAuthAnswers204 => "K-AUTH-1",
+            Defect::KosyncRegistrationAnswersWithoutUsername => "K-REG-4",
+            Defect::KosyncNumericTextRefused => "K-NUM-1",
+            Defect::SinglePrecisionPercentage => "S-PREC-1",
         }
     }
 }

@@ -38,6 +38,14 @@ fn tamper(
             next.device_id = None;
             next
         }
+        // An `f32` column, read back as the shortest text of that `f32`.
+        (Defect::SinglePrecisionPercentage, _) => {
+            next.percentage = (next.percentage as f32)
+                .to_string()
+                .parse()
+                .unwrap_or(next.percentage);
+            next
+        }
         // A push within a second of another device's record keeps that
         // record's progress, as a torn write would: decided on the server's
         // clock rather than a real race, so the run is repeatable.
