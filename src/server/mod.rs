@@ -67,8 +67,8 @@ pub struct ServerConfig {
     pub journal_limit: usize,
     /// Most bytes of requests the journal keeps; the oldest are dropped past it.
     pub journal_bytes: usize,
-    /// How long a client may take to send a request's headers, and again its
-    /// body (408 then); an idle kept-alive connection is closed after it too.
+    /// How long a client may take to send a request's body (408 then).
+    /// Headers have 30 s, and an idle kept-alive connection is closed after 30 s.
     pub read_timeout: Duration,
     /// Most connections served at once; more wait in the listen queue until
     /// one ends.
