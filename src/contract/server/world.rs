@@ -584,8 +584,9 @@ impl ServerWorld {
     /// The server's idea of now: the fake's clock, or the local clock for a real server.
     pub(super) async fn server_now(&self) -> (i64, i64) {
         if let Some(server) = &self.server {
+            // Frozen for the scenario (see `start`): no tolerance needed.
             if let Ok(now) = server.0.admin().clock().await {
-                return (now, 5);
+                return (now, 0);
             }
         }
         let now = std::time::SystemTime::now()
@@ -666,6 +667,12 @@ impl ContractWorld for ServerWorld {
                         .map_err(|e| {
                             anyhow::anyhow!("cannot start the built-in fake server: {e:#}")
                         })?;
+                    // Virtual time: the clock stands still for the scenario
+                    // (steps move it over the admin API), so a time check is
+                    // exact instead of a race with the wall clock.
+                    let admin = server.admin();
+                    let now = admin.clock().await?;
+                    admin.set_clock(now).await?;
                     self.client = Some(target.client.at(&server.base_url()));
                     self.server = Some(OwnedServer(server));
                 }
