@@ -17,6 +17,9 @@
 //! Each rule says in one line why it matters ([`Rule::why`]): the client
 //! behaviour that depends on it. That line is the argument for the level, and
 //! reports print it beside every failure.
+//!
+//! Its length is the catalogue itself: one table of rules, read top to bottom;
+//! splitting it would scatter the rules that reviewers compare side by side.
 
 use serde::Serialize;
 
