@@ -18,6 +18,9 @@
 //!
 //! It knows English keywords only (the features are written in English); a
 //! file with another `# language:` is parsed without the scan.
+//!
+//! One file because it is one reader: the line scanner, the misspelt-keyword
+//! guess and the plain-words error texts change together; half of it is tests.
 
 use std::fmt;
 

@@ -7,6 +7,9 @@
 //! The model is deliberately small: per (user, document) the last accepted
 //! push, whole. Everything else a server does (timestamps, device names in
 //! BookLore) is checked only as far as the rules say.
+//!
+//! One file because it is one state machine: the reference model, the
+//! generator of transitions and the checks of each answer change together.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
