@@ -170,3 +170,33 @@ Feature: Pulling remote progress
       When the reader opens book A at 20%
       Then the user is asked whether to jump to 70%, a newer state
       And the pull for book A reaches the server before any push
+
+  @C-PULL-8
+  Rule: Interpretation: after a pulled position is applied, the snapshots still waiting carry it
+    Interpretation: the source queues a snapshot on open and pulls on open,
+    but does not say what that snapshot holds once the pull has moved the
+    reader. The contract reads: the applied position, so the upload that
+    follows never puts the server back behind what the reader accepted.
+
+    Scenario: The open snapshot uploaded after a silent apply carries the applied position
+      Given "Sync to a newer state" is set to Silently
+      And the server holds progress 0.80 for book A
+      When the reader opens book A at 20%
+      Then the reader is moved to 80%
+      And the pushes for book A are at 80%
+      And the server holds progress 80% for book A
+
+    Scenario: A snapshot queued offline carries the position accepted later
+      Given "Sync to a newer state" is set to Prompt
+      And the server holds progress 0.80 for book A
+      And Wi-Fi is disconnected
+      And the reader has book A open at 20%
+      And the reader turns 5 pages
+      When Wi-Fi connects
+      And the device goes to sleep
+      And the device wakes up
+      Then the user is asked whether to jump to 80%, a newer state
+      When the user confirms
+      And the reader runs Sync Pending Now
+      Then the pushes for book A are at 80%
+      And the server holds progress 80% for book A

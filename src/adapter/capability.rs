@@ -184,6 +184,16 @@ impl Capabilities {
     pub fn of_profile(profile: Profile) -> Capabilities {
         match profile {
             Profile::BookLorePlugin => Capabilities::all(),
+            // KOReader's plugin: a retry queue it can count, periodic pushes,
+            // its menu actions; no summary, no synced count, no rating hook,
+            // no Manual only, no pull toggles, no Sync Pending Now.
+            Profile::KOReader => Capabilities::of(&[
+                Capability::PendingCount,
+                Capability::PeriodicPushes,
+                Capability::PushNow,
+                Capability::PullNow,
+                Capability::SignIn,
+            ]),
         }
     }
 

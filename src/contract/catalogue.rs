@@ -166,6 +166,8 @@ const DERIVED_QUEUE: &str = "derived from page: Queue and retries";
 const DERIVED_PULL: &str = "derived from page: Pull behavior";
 const DERIVED_WIFI: &str = "derived from page: Pull behavior (Wi-Fi already connected)";
 const KOREADER_CLIENT: &str = "protocol: KOReader sync client (headers, key, payload)";
+const KOREADER_BUILTIN: &str =
+    "protocol facts: KOReader's built-in client (kosync plugin), its observed timings";
 const BOOKLORE: &str = "protocol: BookLore /api/koreader server";
 const BOOKLORE_DERIVED: &str = "derived from protocol: BookLore /api/koreader server";
 const KOSYNC: &str = "protocol: reference koreader-sync-server";
@@ -333,7 +335,8 @@ static RULES: &[Rule] = &[
         Side::Client,
         "derived from page: Pull behavior and Push behavior (book open)",
         "When a book opens, its pull goes out before the upload of the snapshot that the open \
-         queued, so the client never reads back the snapshot it has just sent.",
+         queued, so the client never reads back the snapshot it has just sent. (The previous \
+         book's close upload, when a book is opened over another, may go before or after.)",
         "Opening a book both pulls and queues a snapshot, and the page does not order the two. \
          The contract picks pull first: uploading first would make the pull return the \
          client's own position and hide any newer remote one.",
@@ -341,6 +344,21 @@ static RULES: &[Rule] = &[
     .why(
         "Uploading first reads back the client's own snapshot and hides a newer position \
          from another device.",
+    ),
+    interpretation(
+        "C-PULL-8",
+        Side::Client,
+        "derived from page: Pull behavior and Push behavior (book open)",
+        "When a pulled position is applied (silently, or on the reader's yes), the snapshots \
+         of that book still waiting in the queue — the open snapshot among them — carry the \
+         applied position, so their upload does not move the server back behind it.",
+        "The page queues a snapshot on open and pulls on open, but does not say what that \
+         snapshot holds once the pull has moved the reader. The contract reads: the applied \
+         position. Uploading the position from before the pull would put the server back \
+         behind the progress the reader just accepted (C-SAFE-6).",
+    )
+    .why(
+        "Uploading the position from before the pull would put the server back behind progress the reader just accepted, and every other device would follow it back.",
     ),
     rule(
         "C-CONF-1",
@@ -639,7 +657,7 @@ static RULES: &[Rule] = &[
     ),
     rule(
         "C-SAFE-1",
-        Level::Should,
+        Level::Must,
         Side::Client,
         DERIVED_QUEUE,
         "Whatever sequence of failures happens, no snapshot is lost: it stays pending until a \
@@ -650,7 +668,7 @@ static RULES: &[Rule] = &[
     ),
     rule(
         "C-SAFE-2",
-        Level::Should,
+        Level::Must,
         Side::Client,
         DERIVED_QUEUE,
         "Uploads respect each document's order: once a sync run has uploaded everything, the \
@@ -692,6 +710,105 @@ static RULES: &[Rule] = &[
     )
     .why(
         "A Sync Pending Now that fails offline must keep everything for the next run.",
+    ),
+    rule(
+        "C-SAFE-6",
+        Level::Must,
+        Side::Client,
+        DERIVED_PULL,
+        "The client never moves a book's progress on the server backwards without the \
+         reader's consent: once it has applied a remote position, nothing it uploads for that \
+         book is older than that position unless the reader moved back.",
+    )
+    .why(
+        "A server moved back makes every other device offer or apply the older position: the reader loses their place everywhere.",
+    ),
+    // ---- Client: KOReader's built-in progress sync (profile koreader) ----
+    rule(
+        "KC-PUSH-1",
+        Level::Must,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "With auto sync on, closing a book, putting the device to sleep and turning Wi-Fi off \
+         each push the reader's position (turning Wi-Fi off pushes before the link goes down), \
+         and turning auto sync off pushes once. Offline the position goes to the retry queue \
+         without a request.",
+    )
+    .why(
+        "These are KOReader's only moments of pushing besides the periodic push: miss one and the other devices never see where the reader stopped.",
+    ),
+    rule(
+        "KC-PUSH-2",
+        Level::Should,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "With periodic updates on (\"pages before update\" N), the push goes 10 s after the \
+         Nth page turn, each further turn postponing it; never at the turn itself.",
+    )
+    .why(
+        "Pushing at the turn itself only adds traffic; the position still arrives, so this is timing fidelity to KOReader.",
+    ),
+    rule(
+        "KC-PULL-1",
+        Level::Must,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "With auto sync on, opening a book pulls at once, waking the device pulls 1 s later, \
+         and the network coming up pulls the open book 1 s later, after the retry queue was \
+         sent; turning auto sync on pulls.",
+    )
+    .why(
+        "Without these pulls the reader opens or wakes on a stale position while another device is further on.",
+    ),
+    rule(
+        "KC-PULL-2",
+        Level::Should,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "A pull answered with anything but 200, or with a body that is not a JSON object, \
+         shows an error notice and changes nothing else.",
+    )
+    .why(
+        "The reader is told the sync did not happen; without it they assume they are up to date.",
+    ),
+    interpretation(
+        "KC-DIR-1",
+        Side::Client,
+        KOREADER_BUILTIN,
+        "Newer or older is the record's timestamp against the time of the last local page turn \
+         (0 right after opening, so any record then counts as newer), by percentage when the \
+         record has no timestamp. Equal positions (percentages floored to 4 decimals, or \
+         identical markers) and a record of this very device are not offered.",
+        "KOReader's plugin decides direction by time, not by position: this profile declares \
+         that reading instead of C-CONF-6's. Right after opening, an older position counts as \
+         newer, so a \"newer\" strategy of Silently can move the reader back.",
+    )
+    .why(
+        "The direction decides which strategy acts; judged by the wrong reading a correct KOReader-style client would be failed (or a wrong one passed).",
+    ),
+    rule(
+        "KC-DEB-1",
+        Level::Should,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "An automatic push within 25 s of the previous push, or an automatic pull within 25 s \
+         of the previous pull, is skipped (not queued, not delayed); the reader's own push now \
+         and pull now never are.",
+    )
+    .why(
+        "A client that does not debounce sends more requests; no position is lost, so this is fidelity to KOReader.",
+    ),
+    rule(
+        "KC-Q-1",
+        Level::Must,
+        Side::Client,
+        KOREADER_BUILTIN,
+        "A push that fails (any answer but 200 or 401, or none) keeps its position in the \
+         retry queue, one entry per book, a newer one replacing the older; an accepted push of \
+         a book drops that book's entry.",
+    )
+    .why(
+        "A failed push that is not kept is progress the other devices never see (KOReader's retry queue is the only second chance).",
     ),
     // ---- Server: BookLore's /api/koreader (dialect booklore) ----
     rule(

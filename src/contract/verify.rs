@@ -20,6 +20,7 @@ use super::server::cli::{run_server_contract, VerifyServer};
 use super::server::property;
 use crate::contract::args::CommonVerifyArgs;
 use crate::exit::Outcome;
+use crate::model::Profile;
 use crate::protocol::Dialect;
 
 /// `verify` options: those both sides share.
@@ -34,6 +35,10 @@ pub struct VerifyArgs {
     /// `server/`, `client/` and `hash/` folders), instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub features: Option<std::path::PathBuf>,
+    /// Verify the reference model of this client profile only
+    /// (`booklore-plugin`, `koreader`); every profile without it.
+    #[arg(long, value_name = "PROFILE", value_parser = crate::contract::client::cli::parse_profile)]
+    pub profile: Option<String>,
 }
 
 /// What [`verify_both`] was told to run.
@@ -44,6 +49,8 @@ pub struct BothOptions {
     pub seed: Option<u64>,
     /// A tree laid out like `features/`; the built-in features without it.
     pub features: Option<std::path::PathBuf>,
+    /// The client profile whose model is verified; every profile when `None`.
+    pub profile: Option<String>,
 }
 
 impl BothOptions {
@@ -103,17 +110,23 @@ pub async fn verify_both(options: &BothOptions) -> Result<Report, PartFailed> {
             .map_err(|e| PartFailed::new(&part, e))?;
         parts.push((part, report));
     }
-    let client_options = ClientRunOptions {
-        tags: options.tags.clone(),
-        source: options.source("client")?,
-        ..ClientRunOptions::default()
+    let profiles: Vec<String> = match &options.profile {
+        Some(profile) => vec![profile.clone()],
+        None => Profile::ALL.iter().map(|p| p.name().to_string()).collect(),
     };
-    let profile = client_options.profile.clone();
-    let part = format!("client {profile}");
-    let report = verify_client(ClientTarget::Model(None), client_options)
-        .await
-        .map_err(|e| PartFailed::new(&part, e))?;
-    parts.push((part, report));
+    for profile in profiles {
+        let client_options = ClientRunOptions {
+            tags: options.tags.clone(),
+            source: options.source("client")?,
+            profile: profile.clone(),
+            ..ClientRunOptions::default()
+        };
+        let part = format!("client {profile}");
+        let report = verify_client(ClientTarget::Model(None), client_options)
+            .await
+            .map_err(|e| PartFailed::new(&part, e))?;
+        parts.push((part, report));
+    }
     // The document hash (H-1) is checked on the implementation the fake
     // server's library scan and `kosync-contract hash` use.
     let part = "hash".to_string();
@@ -180,6 +193,7 @@ pub fn run(args: VerifyArgs) -> Outcome {
         cases: args.cases,
         seed: args.common.seed,
         features: args.features.clone(),
+        profile: args.profile.clone(),
     };
     let started = Instant::now();
     match runtime.block_on(verify_both(&options)) {

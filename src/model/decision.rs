@@ -175,5 +175,6 @@ pub(crate) mod governs {
     pub const ACCEPTED: &[Aspect] = &[Pending, Synced];
     pub const PROMPTS: &[Aspect] = &[Prompts];
     pub const SILENT: &[Aspect] = &[Prompts, Notices];
+    pub const SILENT_BUT_TOLD: &[Aspect] = &[Prompts, Notices];
     pub const SETTINGS: &[Aspect] = &[Settings];
 }

@@ -151,6 +151,7 @@
 
 mod client;
 mod decision;
+mod koreader;
 #[cfg(feature = "mutants")]
 mod mutant;
 #[cfg(not(feature = "mutants"))]
@@ -162,6 +163,7 @@ mod types;
 
 pub use client::{Client, ClientConfig, Snapshot};
 pub use decision::{describe as describe_decisions, Aspect, Decision, Handled, Outcome};
+pub use koreader::KoreaderClient;
 #[doc(hidden)]
 pub use mutant::Mutant;
 #[cfg(feature = "mutants")]
@@ -220,7 +222,27 @@ pub fn model_client(
     password: &str,
 ) -> Box<dyn ClientModel> {
     match mutant {
-        None => Box::new(Client::new(config, settings, profile)),
+        None => profile.client(config, settings),
         Some(m) => m.client(config, settings, profile, password),
+    }
+}
+
+impl Profile {
+    /// The reference client of this profile.
+    pub fn client(self, config: ClientConfig, settings: Settings) -> Box<dyn ClientModel> {
+        self.client_with(config, settings, self.policy())
+    }
+
+    /// This profile's client following `policy` (its own, or one with an answer changed).
+    pub fn client_with(
+        self,
+        config: ClientConfig,
+        settings: Settings,
+        policy: Policy,
+    ) -> Box<dyn ClientModel> {
+        match self {
+            Profile::BookLorePlugin => Box::new(Client::with_policy(config, settings, policy)),
+            Profile::KOReader => Box::new(KoreaderClient::with_policy(config, settings, policy)),
+        }
     }
 }

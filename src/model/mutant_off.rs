@@ -21,6 +21,10 @@ impl Mutant {
         match self {}
     }
 
+    pub fn profile(self) -> Profile {
+        match self {}
+    }
+
     pub fn client(
         self,
         _config: ClientConfig,

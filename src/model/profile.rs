@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Direction, Position, Settings, DEBOUNCE_SECONDS};
+use super::{Direction, Position, Settings, DEBOUNCE_SECONDS, PERIODIC_DELAY_SECONDS};
 
 /// Which client's rules the model plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -20,6 +20,10 @@ pub enum Profile {
     /// (rules C-… of `rules.md`).
     #[default]
     BookLorePlugin,
+    /// KOReader's built-in progress sync (the kosync plugin), as the protocol
+    /// facts describe it (rules KC-…), without its known defects.
+    #[serde(rename = "koreader")]
+    KOReader,
 }
 
 /// The local side of a comparison: where the reader is and since when.
@@ -52,6 +56,9 @@ pub enum NotFoundPolicy {
 pub enum Comparison {
     /// C-CONF-6: by percentage; equal when floored to 4 decimals or the markers match.
     Percentage,
+    /// KC-DIR-1: equal as above; otherwise newer when the record's timestamp is
+    /// later than the local position's last change, by percentage without one.
+    Timestamp,
 }
 
 /// Which pending item an upload run sends next.
@@ -72,6 +79,9 @@ pub enum FailedUpload {
     Dropped,
     /// Kept when the server answered, thrown away when nothing came back.
     DroppedIfUnanswered,
+    /// Kept after its first failure; its second failure counts it as sent
+    /// (the lost update of KOReader's retry queue).
+    CountedAsSentOnRetry,
 }
 
 /// What happens to a page-triggered upload inside the debounce window.
@@ -107,6 +117,25 @@ pub struct Policy {
     pub early_page_upload: EarlyPageUpload,
     /// Minimum seconds between an upload and a page-triggered one (C-PUSH-6).
     pub debounce_seconds: u64,
+    /// Seconds after the Nth page turn before the periodic push (0: at once).
+    pub periodic_delay_seconds: u64,
+    /// KOReader's retry queue is sent only while a book is open (a defect:
+    /// snapshots queued with no book open are stranded).
+    pub drain_needs_open_book: bool,
+    /// A queued entry of the open book older than the reader's position is
+    /// sent as the current position (C-SAFE-2).
+    pub stale_entries_refreshed: bool,
+    /// A queued entry whose resend fails is dropped as if sent (a defect: a
+    /// lost update).
+    pub resend_failure_dropped: bool,
+    /// A record of this very device is not offered (KC-DIR-1).
+    pub own_record_ignored: bool,
+    /// The network coming up (with a book open) pulls (KC-PULL-1).
+    pub network_pull: bool,
+    /// An applied remote position is what later uploads of that book carry
+    /// (C-PULL-8, C-SAFE-6): the pending snapshots of the BookLore plugin,
+    /// the next push of KOReader's.
+    pub applied_position_carried: bool,
     /// Seconds after which the client, left alone, does nothing more: longer
     /// than any timer it has. The harness lets this much virtual time pass
     /// before it checks that something did *not* happen.
@@ -115,12 +144,13 @@ pub struct Policy {
 
 impl Profile {
     /// Every profile, for listings and `--profile` parsing.
-    pub const ALL: &'static [Profile] = &[Profile::BookLorePlugin];
+    pub const ALL: &'static [Profile] = &[Profile::BookLorePlugin, Profile::KOReader];
 
     /// The profile's name as the command line and reports spell it.
     pub fn name(self) -> &'static str {
         match self {
             Profile::BookLorePlugin => "booklore-plugin",
+            Profile::KOReader => "koreader",
         }
     }
 
@@ -129,6 +159,11 @@ impl Profile {
         match self {
             // The source's defaults plus C-EN-2 (off until enabled).
             Profile::BookLorePlugin => Settings::default(),
+            // Auto sync off, "pages before update" off, forward Prompt, backward Disable.
+            Profile::KOReader => Settings {
+                periodic_updates: false,
+                ..Settings::default()
+            },
         }
     }
 
@@ -147,6 +182,34 @@ impl Profile {
                 failed_upload: FailedUpload::Kept,
                 early_page_upload: EarlyPageUpload::Skipped,
                 debounce_seconds: DEBOUNCE_SECONDS,
+                periodic_delay_seconds: 0,
+                drain_needs_open_book: false,
+                stale_entries_refreshed: true,
+                resend_failure_dropped: false,
+                own_record_ignored: false,
+                network_pull: false,
+                applied_position_carried: true,
+                horizon_seconds: HORIZON_SECONDS,
+            },
+            Profile::KOReader => Policy {
+                profile: self,
+                comparison: Comparison::Timestamp,
+                not_found: NotFoundPolicy::ShowError,
+                push_timestamp: false,
+                open_snapshot: false,
+                close_snapshot: true,
+                pull_first: true,
+                queue_order: QueueOrder::OldestFirst,
+                failed_upload: FailedUpload::Kept,
+                early_page_upload: EarlyPageUpload::Skipped,
+                debounce_seconds: DEBOUNCE_SECONDS,
+                periodic_delay_seconds: PERIODIC_DELAY_SECONDS,
+                drain_needs_open_book: false,
+                stale_entries_refreshed: true,
+                resend_failure_dropped: false,
+                own_record_ignored: true,
+                network_pull: true,
+                applied_position_carried: true,
                 horizon_seconds: HORIZON_SECONDS,
             },
         }
@@ -170,11 +233,16 @@ impl Policy {
         match self.comparison {
             // C-CONF-6: percentages floored to 4 decimals, or identical markers,
             // mean "equal"; otherwise the larger percentage is ahead (C-CONF-1/2).
-            Comparison::Percentage => {
+            Comparison::Percentage | Comparison::Timestamp => {
                 let (l, r) = (local.position, &remote.position);
+                let newer = match (self.comparison, remote.timestamp) {
+                    // KC-DIR-1: the record's time against the local position's.
+                    (Comparison::Timestamp, Some(t)) => t > local.changed_at,
+                    _ => r.percentage > l.percentage,
+                };
                 if same_floor4(l.percentage, r.percentage) || l.progress == r.progress {
                     None
-                } else if r.percentage > l.percentage {
+                } else if newer {
                     Some(Direction::Newer)
                 } else {
                     Some(Direction::Older)
@@ -261,6 +329,7 @@ mod tests {
             "booklore-plugin".parse::<Profile>(),
             Ok(Profile::BookLorePlugin)
         );
+        assert_eq!("koreader".parse::<Profile>(), Ok(Profile::KOReader));
         assert!("kindle".parse::<Profile>().is_err());
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{json, Value};
 
-use crate::protocol::{Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
+use crate::protocol::{Dialect, BOOKLORE_DEVICE, HEADER_AUTH_KEY, HEADER_AUTH_USER};
 
 use super::{ClientModel, Effect, Event, HttpOutcome, HttpRequest};
 
@@ -142,6 +142,7 @@ impl SimServer {
             }
             "GET" => match request.path.strip_prefix(&pull_prefix) {
                 Some(document) => match self.records.get(document) {
+                    // BookLore answers its own name for the device, whoever pushed.
                     Some(r) => response(
                         200,
                         json!({
@@ -149,8 +150,8 @@ impl SimServer {
                             "percentage": r.percentage,
                             "progress": r.progress,
                             "timestamp": r.timestamp,
-                            "device": r.device,
-                            "device_id": r.device_id,
+                            "device": BOOKLORE_DEVICE,
+                            "device_id": BOOKLORE_DEVICE,
                         }),
                     ),
                     None => response(404, json!({"message": "No progress found"})),

@@ -79,6 +79,8 @@ pub struct Settings {
 pub const DEFAULT_PAGES_PER_SYNC: u32 = 10;
 /// Minimum seconds between the start of one upload and a page-triggered one (C-PUSH-6).
 pub const DEBOUNCE_SECONDS: u64 = 25;
+/// Seconds after the Nth page turn before KOReader's periodic push (KC-PUSH-2).
+pub const PERIODIC_DELAY_SECONDS: u64 = 10;
 
 /// "Periodically sync every # pages" as a client may take it: at least 1
 /// (C-PUSH-4) and within `u32`. The one check of that value: the model refuses

@@ -123,6 +123,10 @@ pub mod routes {
 /// seconds from milliseconds, which are far above it (rules C-WIRE-5, S-TS-1).
 pub const EPOCH_SECONDS: std::ops::RangeInclusive<i64> = 1_000_000_000..=9_999_999_999;
 
+/// What BookLore's server answers as `device` and `device_id` of every pulled
+/// record, whoever pushed it: a client cannot recognise its own record there.
+pub const BOOKLORE_DEVICE: &str = "BookLore";
+
 /// How far apart two percentages on the wire may be and still be the same
 /// value: the rounding of a JSON encoder that writes 14 significant digits
 /// (lua-cjson). Any difference a rule cares about is at least 10⁻⁴ (C-CONF-6).

@@ -14,7 +14,7 @@ use super::Shared;
 use crate::protocol::{routes, Dialect};
 
 /// The device name BookLore reports on every pull, whoever pushed.
-pub(crate) const BOOKLORE_DEVICE: &str = "BookLore";
+pub(crate) const BOOKLORE_DEVICE: &str = crate::protocol::BOOKLORE_DEVICE;
 
 pub(crate) const RULES: Rules = Rules {
     ignore_key_case: true,

@@ -15,7 +15,10 @@ async fn every_model_mutant_fails_the_rule_it_breaks() {
         let rule = mutant.breaks();
         let report = verify_client(
             ClientTarget::Model(Some(mutant)),
-            ClientRunOptions::default(),
+            ClientRunOptions {
+                profile: mutant.profile().name().to_string(),
+                ..ClientRunOptions::default()
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("features did not run against {mutant}: {e}"));

@@ -7,7 +7,7 @@ use crate::support;
 
 use kosync_contract::contract::catalogue;
 use kosync_contract::model::sim::{Fault, SimServer};
-use kosync_contract::model::{Effect, Event, Mutant, Settings};
+use kosync_contract::model::{Effect, Event, Mutant, Profile, Settings};
 use support::*;
 
 struct Case {
@@ -356,11 +356,115 @@ fn case(mutant: Mutant) -> Option<Case> {
         OfflineSyncDropsQueue => c(enabled(), nothing, vec![open(A, 1), SyncPendingNow], |t| {
             t.queue.pending == 1
         }),
+        SecondFailureCountedAsSent => c(
+            with(|s| s.pull_on_open = false),
+            |s| {
+                s.faults.push_back(Fault::Status(500));
+                s.faults.push_back(Fault::Status(500));
+            },
+            vec![on, open(A, 1), SyncPendingNow],
+            |t| t.queue.pending == 1 && t.queue.synced == 0,
+        ),
+        OpenSnapshotKeepsOldPosition => c(
+            strategies(
+                kosync_contract::model::ConflictStrategy::Silently,
+                kosync_contract::model::ConflictStrategy::Silently,
+            ),
+            ahead,
+            vec![on, open(A, 10)],
+            |t| last_push_at(t, 0.5),
+        ),
+        // The KOReader profile's client (`Mutant::profile`).
+        KoResendFailureDropped => c(
+            enabled(),
+            |s| {
+                s.faults.push_back(Fault::Status(500));
+                s.faults.push_back(Fault::Status(500));
+            },
+            vec![open(A, 1), BookClosed, on, WifiLost, WifiConnected],
+            |t| t.queue.pending == 1,
+        ),
+        KoStaleQueueOverwrites => c(
+            enabled(),
+            nothing,
+            vec![open(A, 10), BookClosed, open(A, 10), turn(30), on],
+            |t| {
+                t.pushed()
+                    .last()
+                    .is_some_and(|b| b["percentage"].as_f64() == Some(0.3))
+            },
+        ),
+        KoQueueNeedsOpenBook => c(enabled(), nothing, vec![open(A, 10), BookClosed, on], |t| {
+            t.pushes() == 1
+        }),
+        KoNoDebounce => c(
+            enabled(),
+            nothing,
+            vec![on, open(A, 10), Resume, wait(2)],
+            |t| t.pulls() == 1,
+        ),
+        KoPeriodicAtOnce => c(
+            with(|s| s.pages_per_sync = 1),
+            nothing,
+            vec![on, open(A, 10), wait(30), turn(11)],
+            |t| t.pushes() == 0,
+        ),
+        KoNoClosePush => c(
+            enabled(),
+            nothing,
+            vec![on, open(A, 10), wait(30), BookClosed],
+            |t| t.pushes() == 1,
+        ),
+        KoNoNetworkPull => c(enabled(), nothing, vec![open(A, 10), on, wait(2)], |t| {
+            t.pulls() == 1
+        }),
+        KoFailedPullSilent => c(enabled(), nothing, vec![on, open(A, 10)], |t| {
+            t.effects.iter().any(|e| {
+                matches!(
+                    e,
+                    Effect::NoticeShown {
+                        level: kosync_contract::model::NoticeLevel::Error,
+                        ..
+                    }
+                )
+            })
+        }),
+        KoFailedPushNotQueued => c(
+            enabled(),
+            |s| {
+                s.faults.push_back(Fault::Status(404));
+                s.faults.push_back(Fault::Status(500));
+            },
+            vec![on, open(A, 10), BookClosed],
+            |t| t.queue.pending == 1,
+        ),
+        KoAppliedPositionForgotten => c(
+            strategies(
+                kosync_contract::model::ConflictStrategy::Silently,
+                kosync_contract::model::ConflictStrategy::Silently,
+            ),
+            ahead,
+            vec![on, open(A, 10), BookClosed],
+            |t| last_push_at(t, 0.5),
+        ),
+        KoDirectionByPercentage => c(enabled(), behind, vec![on, open(A, 60)], |t| {
+            // Right after opening any record counts as newer: Prompt asks.
+            t.prompts() == 1
+        }),
     }
 }
 
-fn run(case: &Case, mutant: Option<Mutant>) -> Trace {
-    play(
+/// Whether the last push carried `percentage`.
+fn last_push_at(t: &Trace, percentage: f64) -> bool {
+    t.pushed()
+        .last()
+        .and_then(|b| b["percentage"].as_f64())
+        .is_some_and(|p| (p - percentage).abs() < 1e-9)
+}
+
+fn run(case: &Case, mutant: Option<Mutant>, profile: Profile) -> Trace {
+    play_profile(
+        profile,
         case.settings.clone(),
         mutant,
         case.setup,
@@ -375,8 +479,8 @@ fn every_mutant_is_caught_by_its_rule() {
         let Some(case) = case(mutant) else {
             continue;
         };
-        let reference = run(&case, None);
-        let broken = run(&case, Some(mutant));
+        let reference = run(&case, None, mutant.profile());
+        let broken = run(&case, Some(mutant), mutant.profile());
         if !(case.holds)(&reference) {
             failures.push(format!(
                 "{mutant} ({}): the reference model fails the check: {reference:#?}",

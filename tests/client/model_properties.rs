@@ -463,6 +463,12 @@ impl Harness {
             self.last_queued
                 .insert(snapshot.document.clone(), (*snapshot).clone());
         }
+        // C-PULL-8: an applied pull rewrites the snapshots still waiting; the
+        // newest waiting snapshot of a book is what the server must end with.
+        for snapshot in &pending {
+            self.last_queued
+                .insert(snapshot.document.clone(), (*snapshot).clone());
+        }
         // C-SAFE-3: every accepted upload is one queued item, counted once.
         self.check(
             "C-SAFE-3",

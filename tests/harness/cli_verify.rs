@@ -211,11 +211,16 @@ fn verify_runs_both_sides_with_one_summary_and_one_report() {
         from("client booklore-plugin: ") > 100,
         "client results missing"
     );
+    assert!(
+        from("client koreader: ") > 10,
+        "KOReader profile results missing"
+    );
     assert!(from("hash: ") >= 12, "hash (H-1) results missing");
     assert_eq!(
         from("server booklore: ")
             + from("server kosync: ")
             + from("client booklore-plugin: ")
+            + from("client koreader: ")
             + from("hash: "),
         results.len()
     );

@@ -65,7 +65,8 @@ pub struct VerifyClientArgs {
     pub concurrency: usize,
 }
 
-fn parse_profile(s: &str) -> Result<String, String> {
+/// `--profile NAME`, checked against the model's profiles.
+pub fn parse_profile(s: &str) -> Result<String, String> {
     if profile_named(s).is_some() {
         Ok(s.to_string())
     } else {
@@ -354,8 +355,13 @@ pub fn run(args: VerifyClientArgs) -> Outcome {
             .for_profile(profile)
             .declaring(capabilities);
         let found = differential::run(&candidate, options);
+        let profile_arg = if profile == crate::model::Profile::default() {
+            String::new()
+        } else {
+            format!(" --profile {profile}")
+        };
         let reproduce = format!(
-            "kosync-contract verify-client{} --cases {cases} --seed {seed}",
+            "kosync-contract verify-client{profile_arg}{} --cases {cases} --seed {seed}",
             adapter
                 .as_ref()
                 .map(|c| format!(" --adapter {}", shell_quote(&c.line)))

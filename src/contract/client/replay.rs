@@ -9,8 +9,7 @@
 
 use crate::model::sim::{Record, SimServer};
 use crate::model::{
-    describe_decisions, Client, ClientConfig, Decision, Effect, Event, HttpOutcome, Profile,
-    Settings,
+    describe_decisions, ClientConfig, Decision, Effect, Event, HttpOutcome, Profile, Settings,
 };
 use crate::protocol::Dialect;
 use crate::server::Fault;
@@ -25,6 +24,7 @@ pub(crate) enum Scripted {
         percentage: f64,
         progress: String,
         offset: i64,
+        device_id: String,
     },
     /// The server fails matching requests this way.
     Fault(Fault),
@@ -68,7 +68,7 @@ pub(crate) fn decisions(
 ) -> Vec<Vec<Decision>> {
     let clock_start = config.clock_start;
     let mut server = SimServer::new(Dialect::BookLore, &config.user, &config.key, clock_start);
-    let mut client = Client::new(config, settings.clone(), profile);
+    let mut client = profile.client(config, settings.clone());
     let mut faults: Vec<Fault> = Vec::new();
     let mut script = script.iter().peekable();
     let mut out = Vec::with_capacity(events.len());
@@ -80,13 +80,14 @@ pub(crate) fn decisions(
                     percentage,
                     progress,
                     offset,
+                    device_id,
                 } => {
                     let record = Record {
                         percentage: *percentage,
                         progress: progress.clone(),
                         timestamp: server.clock.saturating_add(*offset),
                         device: "other-device".to_string(),
-                        device_id: "OTHER".to_string(),
+                        device_id: device_id.clone(),
                     };
                     server.records.insert(document.clone(), record);
                 }

@@ -445,6 +445,21 @@ async fn sync_pending_now(w: &mut ClientWorld, step: &Step) {
     w.send(Event::SyncPendingNow).await;
 }
 
+/// The client's way of sending what it holds back, whatever the client:
+/// Sync Pending Now where it has it; otherwise the network going down and
+/// coming back up (when KOReader's plugin sends its retry queue).
+#[given(expr = "the client gets a chance to send what is pending")]
+#[when(expr = "the client gets a chance to send what is pending")]
+async fn chance_to_send(w: &mut ClientWorld, step: &Step) {
+    w.enter(step);
+    if w.has(crate::adapter::Capability::SyncPendingNow) {
+        w.send(Event::SyncPendingNow).await;
+    } else {
+        w.send(Event::WifiLost).await;
+        w.send(Event::WifiConnected).await;
+    }
+}
+
 #[given(expr = "the reader pushes progress now")]
 #[when(expr = "the reader pushes progress now")]
 async fn push_now(w: &mut ClientWorld, step: &Step) {

@@ -581,6 +581,33 @@ fn is_at_now(w: &mut ClientWorld, at: Percent) {
     }
 }
 
+#[then(expr = "an error is shown")]
+async fn an_error(w: &mut ClientWorld, step: &Step) {
+    w.then(step).await;
+    let shown = w.effects_since_mark().any(|e| {
+        matches!(
+            e,
+            Effect::NoticeShown {
+                level: NoticeLevel::Error,
+                ..
+            }
+        )
+    });
+    if !shown {
+        w.miss("an error notice", "no error shown");
+    }
+}
+
+#[then(regex = r"^(\d+) pulls? reach(?:es)? the server$")]
+async fn n_pulls(w: &mut ClientWorld, step: &Step, n: usize) {
+    w.then(step).await;
+    let pulls: Vec<_> = since_mark(w).into_iter().filter(|x| is_pull(x)).collect();
+    if pulls.len() != n {
+        let got = listing(&pulls);
+        w.miss(format!("exactly {n} pull(s)"), got);
+    }
+}
+
 #[then(expr = "no error is shown")]
 async fn no_error(w: &mut ClientWorld, step: &Step) {
     w.then(step).await;
@@ -657,6 +684,16 @@ async fn queue_summary(w: &mut ClientWorld, step: &Step, summary: String) {
                 w.queue.pending, w.queue.synced
             ),
         )
+    }
+}
+
+#[given(expr = "View Pending Sessions shows {int} pending")]
+#[then(expr = "View Pending Sessions shows {int} pending")]
+async fn pending_only(w: &mut ClientWorld, step: &Step, pending: usize) {
+    w.then(step).await;
+    if w.can_check(Capability::PendingCount) && w.queue.pending != pending {
+        let got = format!("{} pending", w.queue.pending);
+        w.miss(format!("{pending} pending"), got);
     }
 }
 

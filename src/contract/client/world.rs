@@ -360,6 +360,12 @@ impl ClientWorld {
         }
     }
 
+    /// Whether the client declared `capability` (the steps that adapt to the
+    /// client use it; a step that needs one uses [`ClientWorld::require`]).
+    pub(crate) fn has(&self, capability: Capability) -> bool {
+        self.capabilities.has(capability)
+    }
+
     /// Change a setting: before the client started, in its start settings;
     /// afterwards, as a [`Event::SettingsChanged`]. Returns what was observed.
     pub(crate) async fn change_settings(&mut self, patch: SettingsPatch, fields: &[&'static str]) {
@@ -484,6 +490,20 @@ impl ClientWorld {
         progress: &str,
         clock_offset: i64,
     ) {
+        self.seed_progress_from(book, percentage, progress, clock_offset, OTHER_DEVICE_ID)
+            .await;
+    }
+
+    /// [`ClientWorld::seed_progress`] pushed under `device_id` (the client's
+    /// own, to show a record of this very device).
+    pub(crate) async fn seed_progress_from(
+        &mut self,
+        book: &str,
+        percentage: f64,
+        progress: &str,
+        clock_offset: i64,
+        device_id: &str,
+    ) {
         let document = self.hash_of(book);
         let admin = self.admin().clone();
         if clock_offset != 0 {
@@ -497,7 +517,7 @@ impl ClientWorld {
             "percentage": percentage,
             "progress": progress,
             "device": OTHER_DEVICE,
-            "device_id": OTHER_DEVICE_ID,
+            "device_id": device_id,
         });
         let answer = self
             .http
@@ -528,6 +548,7 @@ impl ClientWorld {
                 percentage,
                 progress: progress.to_string(),
                 offset: clock_offset,
+                device_id: device_id.to_string(),
             },
         ));
         self.note(format!(
@@ -705,6 +726,8 @@ impl ContractWorld for ClientWorld {
             self.meta = Some(meta.clone());
             self.target_args = ctx.target_args.clone();
             self.profile = profile_named(&ctx.profile).unwrap_or_default();
+            // A fresh install of the claimed client: its own defaults.
+            self.settings = self.profile.default_settings();
             self.make_driver = Some(Arc::clone(&ctx.drivers));
             let mut config = ServerConfig::new(Dialect::BookLore);
             config.users = vec![UserSpec::with_password(READER_USER, READER_PASSWORD)];
@@ -764,8 +787,13 @@ impl ContractWorld for ClientWorld {
             )
         };
         let settings = serde_json::to_string(&self.settings).unwrap_or_default();
+        let profile = if self.profile == Profile::default() {
+            String::new()
+        } else {
+            format!(" --profile {}", self.profile)
+        };
         let mut out = format!(
-            "kosync-contract verify-client{}{tags}   # {}\n  start settings: {settings}\n  events, as an adapter receives them:",
+            "kosync-contract verify-client{}{profile}{tags}   # {}\n  start settings: {settings}\n  events, as an adapter receives them:",
             self.target_args, meta.location
         );
         for line in self.event_lines() {

@@ -63,6 +63,10 @@ struct OpenBook {
 struct Queued {
     seq: u64,
     snapshot: Snapshot,
+    /// Upload attempts that failed so far.
+    failures: u32,
+    /// It carries a position applied from the server after it was queued (C-PULL-8).
+    carries_applied: bool,
 }
 
 /// The single upload run that may be going on (C-PUSH-8).

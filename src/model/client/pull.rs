@@ -125,6 +125,8 @@ impl Client {
     }
 
     /// Move the reader to `position`; later snapshots carry it. Queues nothing.
+    /// C-PULL-8, C-SAFE-6: the snapshots of the book still waiting (not the
+    /// one in flight) carry the applied position from now on.
     pub(super) fn apply(&mut self, document: String, position: Position, out: &mut Vec<Effect>) {
         let now = self.now;
         let Some(book) = self.book.as_mut().filter(|b| b.document == document) else {
@@ -132,6 +134,22 @@ impl Client {
         };
         book.position = position.clone();
         book.changed_at = now;
+        if self.policy.applied_position_carried {
+            let in_flight = self
+                .run
+                .as_ref()
+                .and_then(|r| r.in_flight)
+                .map(|(_, seq)| seq);
+            for queued in &mut self.pending {
+                if queued.snapshot.document == document && Some(queued.seq) != in_flight {
+                    queued.snapshot.percentage = position.percentage;
+                    queued.snapshot.progress.clone_from(&position.progress);
+                    queued.carries_applied = true;
+                }
+            }
+            self.decide("C-PULL-8", Outcome::Applied, governs::CONTENT);
+            self.decide("C-SAFE-6", Outcome::Applied, governs::CONTENT);
+        }
         out.push(Effect::PositionApplied { document, position });
     }
 }

@@ -61,6 +61,8 @@ impl Client {
         self.pending.push(Queued {
             seq: self.next_seq,
             snapshot,
+            failures: 0,
+            carries_applied: false,
         });
         let on = if percentage.is_some() {
             governs::PENDING_AND_CONTENT
@@ -157,7 +159,7 @@ impl Client {
             self.run = None;
             return;
         };
-        let (seq, snapshot) = (next.seq, next.snapshot.clone());
+        let (seq, snapshot, applied) = (next.seq, next.snapshot.clone(), next.carries_applied);
         let (first, trigger) = (!run.started, run.trigger);
         if first {
             self.held_back = false;
@@ -178,6 +180,10 @@ impl Client {
             _ => self.decide("C-PUSH-8", Outcome::Uploaded, governs::UPLOADS),
         }
         self.decide("C-SAFE-2", Outcome::Uploaded, governs::CONTENT);
+        if applied {
+            self.decide("C-PULL-8", Outcome::Uploaded, governs::CONTENT);
+            self.decide("C-SAFE-6", Outcome::Uploaded, governs::CONTENT);
+        }
         let id = self.send_push(&snapshot, out);
         if let Some(run) = self.run.as_mut() {
             run.started = true;
@@ -206,14 +212,22 @@ impl Client {
             return;
         }
         let unanswered = matches!(outcome, HttpOutcome::TransportError { .. });
-        let drop = match self.policy.failed_upload {
-            FailedUpload::Kept => false,
-            FailedUpload::Dropped => true,
-            FailedUpload::DroppedIfUnanswered => unanswered,
+        let failures = at.map_or(0, |at| {
+            self.pending[at].failures += 1;
+            self.pending[at].failures
+        });
+        let (drop, counted) = match self.policy.failed_upload {
+            FailedUpload::Kept => (false, false),
+            FailedUpload::Dropped => (true, false),
+            FailedUpload::DroppedIfUnanswered => (unanswered, false),
+            FailedUpload::CountedAsSentOnRetry => (failures >= 2, true),
         };
         match at {
             Some(at) if drop => {
                 self.pending.remove(at);
+                if counted {
+                    self.synced += 1;
+                }
                 out.push(Effect::QueueChanged(self.queue()));
             }
             _ => {

@@ -13,7 +13,9 @@ mod wrapper;
 
 pub use wrapper::Mutated;
 
-use super::profile::{EarlyPageUpload, FailedUpload, NotFoundPolicy, Policy, QueueOrder};
+use super::profile::{
+    Comparison, EarlyPageUpload, FailedUpload, NotFoundPolicy, Policy, QueueOrder,
+};
 use super::{ClientConfig, ClientModel, Profile, Settings};
 
 macro_rules! mutants {
@@ -158,6 +160,39 @@ mutants! {
     SendsWithWifiOff => "C-SAFE-4",
     /// Sync Pending Now with Wi-Fi off empties the queue.
     OfflineSyncDropsQueue => "C-SAFE-5",
+    /// An item whose second upload attempt fails is counted as synced and
+    /// dropped (a lost update).
+    SecondFailureCountedAsSent => "C-SAFE-1",
+    /// After a pull is applied, the open snapshot still carries the position
+    /// from before it, and its upload moves the server back.
+    OpenSnapshotKeepsOldPosition => "C-PULL-8",
+    // ---- KOReader profile (see `Mutant::profile`) ----
+    /// KOReader's own defect: a queued snapshot whose resend fails is counted
+    /// as sent and dropped (a lost update).
+    KoResendFailureDropped => "C-SAFE-1",
+    /// KOReader's own defect: a queued snapshot older than the reader's
+    /// position is sent as it is, overwriting newer progress.
+    KoStaleQueueOverwrites => "C-SAFE-2",
+    /// KOReader's own defect: the retry queue is sent only with a book open,
+    /// so snapshots queued with no book open never go.
+    KoQueueNeedsOpenBook => "C-Q-3",
+    /// Automatic pushes and pulls inside 25 s are not skipped.
+    KoNoDebounce => "KC-DEB-1",
+    /// The periodic push goes out at the Nth turn, not 10 s later.
+    KoPeriodicAtOnce => "KC-PUSH-2",
+    /// Closing a book pushes nothing.
+    KoNoClosePush => "KC-PUSH-1",
+    /// The network coming up does not pull the open book.
+    KoNoNetworkPull => "KC-PULL-1",
+    /// A failed pull shows no error.
+    KoFailedPullSilent => "KC-PULL-2",
+    /// Decides direction by percentage, as the BookLore plugin does.
+    KoDirectionByPercentage => "KC-DIR-1",
+    /// A push that fails is not kept for a retry.
+    KoFailedPushNotQueued => "KC-Q-1",
+    /// An applied position is shown but not kept: the next push sends the
+    /// position from before it and moves the server back.
+    KoAppliedPositionForgotten => "C-SAFE-6",
 }
 
 impl std::fmt::Display for Mutant {
@@ -197,9 +232,34 @@ impl Mutant {
             Mutant::NoDebounce => policy.debounce_seconds = 0,
             Mutant::NoticeOn404 => policy.not_found = NotFoundPolicy::ShowError,
             Mutant::PushOmitsTimestamp => policy.push_timestamp = false,
+            Mutant::SecondFailureCountedAsSent => {
+                policy.failed_upload = FailedUpload::CountedAsSentOnRetry
+            }
+            Mutant::KoResendFailureDropped => policy.resend_failure_dropped = true,
+            Mutant::KoStaleQueueOverwrites => policy.stale_entries_refreshed = false,
+            Mutant::KoQueueNeedsOpenBook => policy.drain_needs_open_book = true,
+            Mutant::KoNoDebounce => policy.debounce_seconds = 0,
+            Mutant::KoPeriodicAtOnce => policy.periodic_delay_seconds = 0,
+            Mutant::KoNoClosePush => policy.close_snapshot = false,
+            Mutant::KoNoNetworkPull => policy.network_pull = false,
+            Mutant::KoFailedPullSilent => policy.not_found = NotFoundPolicy::Normal,
+            Mutant::KoDirectionByPercentage => policy.comparison = Comparison::Percentage,
+            Mutant::KoFailedPushNotQueued => policy.failed_upload = FailedUpload::Dropped,
+            Mutant::OpenSnapshotKeepsOldPosition | Mutant::KoAppliedPositionForgotten => {
+                policy.applied_position_carried = false
+            }
             _ => {}
         }
         policy
+    }
+
+    /// The profile whose client this mutant breaks.
+    pub fn profile(self) -> Profile {
+        if self.name().starts_with("Ko") {
+            Profile::KOReader
+        } else {
+            Profile::BookLorePlugin
+        }
     }
 
     /// A client of `profile` with this rule broken. `password` is the plain
@@ -212,6 +272,16 @@ impl Mutant {
         profile: Profile,
         password: &str,
     ) -> Box<dyn ClientModel> {
-        Box::new(Mutated::new(self, config, settings, profile, password))
+        match self.profile() {
+            // Every KOReader mutant is a changed answer of its policy.
+            Profile::KOReader => {
+                let _ = profile;
+                let policy = self.policy(Profile::KOReader);
+                Profile::KOReader.client_with(config, settings, policy)
+            }
+            Profile::BookLorePlugin => {
+                Box::new(Mutated::new(self, config, settings, profile, password))
+            }
+        }
     }
 }

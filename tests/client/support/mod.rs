@@ -144,7 +144,18 @@ pub fn play(
     setup: impl FnOnce(&mut SimServer),
     events: impl IntoIterator<Item = Event>,
 ) -> Trace {
-    let mut client = client(settings, mutant);
+    play_profile(Profile::BookLorePlugin, settings, mutant, setup, events)
+}
+
+/// [`play`] with a client of `profile` (a mutant brings its own profile).
+pub fn play_profile(
+    profile: Profile,
+    settings: Settings,
+    mutant: Option<Mutant>,
+    setup: impl FnOnce(&mut SimServer),
+    events: impl IntoIterator<Item = Event>,
+) -> Trace {
+    let mut client = model_client(config(), settings, profile, mutant, PASSWORD);
     let mut server = server();
     setup(&mut server);
     let mut batches = Vec::new();

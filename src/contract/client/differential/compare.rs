@@ -252,27 +252,29 @@ fn governing(decisions: &[Decision], aspects: &[Aspect]) -> Vec<&'static str> {
     rules
 }
 
-/// Which layer of a step an aspect belongs to: what was sent, what was
-/// shown, what the queue holds. A difference in a later layer is usually
-/// the consequence of one in an earlier layer (a push that went wrong leaves
-/// the queue different too).
+/// Which layer of a step an aspect belongs to: what was sent or shown, then
+/// what the queue holds. A difference in the queue is usually the
+/// consequence of one in what was sent (a push that went wrong leaves the
+/// queue different too).
 fn layer(aspect: Aspect) -> usize {
     match aspect {
-        Aspect::Prompts | Aspect::Notices | Aspect::Settings => 1,
-        Aspect::Pending | Aspect::Synced => 2,
+        // What the queue holds follows from what was sent and shown.
+        Aspect::Pending | Aspect::Synced => 1,
+        // Sent and shown cause each other within one event (a prompt's answer
+        // is what the next upload carries): one layer.
         _ => 0,
     }
 }
 
 /// The rules a difference in `aspects` breaks: the reference's decisions
-/// that govern the differing aspects of the first layer (sent, shown,
-/// queued) where any decision governs one, with those aspects. Empty rules
+/// that govern the differing aspects of the first layer (sent or shown,
+/// then queued) where any decision governs one, with those aspects. Empty rules
 /// (and every aspect) when no decision governs any: no rule forbids it.
 pub fn attributed_rules(
     decisions: &[Decision],
     aspects: &[Aspect],
 ) -> (Vec<Aspect>, Vec<&'static str>) {
-    for l in 0..3 {
+    for l in 0..2 {
         let in_layer: Vec<Aspect> = aspects.iter().copied().filter(|a| layer(*a) == l).collect();
         let rules = governing(decisions, &in_layer);
         if !rules.is_empty() {

@@ -192,6 +192,12 @@ pub(super) async fn live_trace(
         DriverError::Harness(format!("the fake server failed to {what}: {err:#}"))
     };
     admin.reset().await.map_err(|e| harness("reset", e))?;
+    // The server's clock is virtual like the client's: records are stamped
+    // with it, and a profile that compares times reads those stamps.
+    admin
+        .set_clock(CLOCK_START)
+        .await
+        .map_err(|e| harness("set its clock", e))?;
     let base_url = live.server.base_url();
     driver.start(&identity(&base_url), &case.settings).await?;
     let mut cursor = 0;
@@ -204,6 +210,13 @@ pub(super) async fn live_trace(
         };
         match step {
             Step::Reader { event } => {
+                if let Event::TimePassed { seconds } = event {
+                    let delta = i64::try_from(*seconds).unwrap_or(i64::MAX);
+                    admin
+                        .advance_clock(delta)
+                        .await
+                        .map_err(|e| harness("advance its clock", e))?;
+                }
                 let observation = driver.send(event).await?;
                 let journal = admin
                     .journal()
