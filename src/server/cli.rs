@@ -57,8 +57,8 @@ pub struct ServeArgs {
     /// Most bytes the admin journal keeps (oldest dropped); large headers and bodies are kept truncated.
     #[arg(long, default_value_t = DEFAULT_JOURNAL_BYTES, value_parser = parse_journal_limit, value_name = "BYTES")]
     pub journal_bytes: usize,
-    /// Seconds a client may take to send a request's headers, and again its body (408 then);
-    /// an idle kept-alive connection is closed after it too.
+    /// Seconds a client may take to send a request's body (408 then); headers have 30 s,
+    /// and an idle kept-alive connection is closed after 30 s.
     #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs(), value_parser = parse_read_timeout, value_name = "SECONDS")]
     pub read_timeout: u64,
     /// Most connections served at once; more wait until one ends.

@@ -28,6 +28,11 @@ use super::wire::{Reply, ReplyBody, Request};
 use super::Shared;
 use crate::protocol::{self, routes};
 
+/// How long a client may take to send a request's headers; an idle kept-alive
+/// connection is closed after it too (hyper times the wait for the next head).
+/// Longer than the body's read timeout so a client reusing a pooled connection
+/// seldom meets one the server is just closing.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// After refusing an oversized body, how much of it is still read (and thrown
 /// away) so an ordinary client sees the 413 instead of a reset connection.
 const DRAIN_AFTER_413_BYTES: usize = 1024 * 1024;
@@ -77,12 +82,10 @@ pub(crate) async fn accept_loop(
 }
 
 async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let read_timeout = shared.read_timeout;
     let service = service_fn(move |req| handle(Arc::clone(&shared), peer, req));
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        // Also closes a kept-alive connection that stays idle this long.
-        .header_read_timeout(read_timeout)
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         // A client may send its whole request and shut its side down while it
         // waits: the request is still answered.
         .half_close(true)

@@ -29,7 +29,6 @@ pub const HEADERS_KEEP: usize = 8 * 1024;
 pub const BODY_KEEP: usize = 16 * 1024;
 /// What an entry costs beyond its text (allocations, map nodes), for the byte bound.
 const ENTRY_OVERHEAD: usize = 256;
-const HEADER_OVERHEAD: usize = 64;
 
 /// One request as the server saw it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -70,13 +69,15 @@ impl Truncated {
     }
 }
 
-/// What the journal keeps of a request: text capped, body as raw bytes
-/// (parsed only when the journal is served).
+/// What the journal keeps of a request: text capped, in as few allocations
+/// as possible (it is made for every request), and the body as raw bytes,
+/// parsed only when the journal is served.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
     method: String,
     path: String,
-    headers: BTreeMap<String, String>,
+    /// `name: value` lines, names in lowercase (one allocation for them all).
+    headers: String,
     body: Bytes,
     status: u16,
     at: i64,
@@ -93,27 +94,26 @@ impl Recorded {
         } else {
             path.to_owned()
         };
-        let mut kept: BTreeMap<String, String> = BTreeMap::new();
-        let mut kept_bytes = 0;
+        let mut kept = String::with_capacity(headers.len() * 48);
         let mut all_bytes = 0;
         for (name, value) in headers {
+            // Header names are lowercase already (the http crate normalises them).
+            let name = name.as_str();
             let value = String::from_utf8_lossy(value.as_bytes());
-            all_bytes += name.as_str().len() + value.len();
+            all_bytes += name.len() + value.len();
             let short = prefix(&value, HEADER_VALUE_KEEP);
-            let cost = name.as_str().len() + short.len();
-            if short.len() < value.len() || kept_bytes + cost > HEADERS_KEEP {
+            let cost = name.len() + short.len();
+            if short.len() < value.len() || kept.len() + cost > HEADERS_KEEP {
                 truncated.headers = Some(0);
             }
-            if kept_bytes + cost > HEADERS_KEEP {
+            if kept.len() + cost > HEADERS_KEEP {
                 continue;
             }
-            kept_bytes += cost;
-            kept.entry(name.as_str().to_ascii_lowercase())
-                .and_modify(|v| {
-                    v.push_str(", ");
-                    v.push_str(short);
-                })
-                .or_insert_with(|| short.to_owned());
+            // A header value holds no line break, so lines keep entries apart.
+            kept.push_str(name);
+            kept.push_str(": ");
+            kept.push_str(short);
+            kept.push('\n');
         }
         if truncated.headers.is_some() {
             truncated.headers = Some(all_bytes);
@@ -129,17 +129,24 @@ impl Recorded {
         }
     }
 
+    /// The kept headers by name, repeated ones joined with `, `.
+    fn header_map(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for line in self.headers.lines() {
+            let (name, value) = line.split_once(": ").unwrap_or((line, ""));
+            out.entry(name.to_owned())
+                .and_modify(|v| {
+                    v.push_str(", ");
+                    v.push_str(value);
+                })
+                .or_insert_with(|| value.to_owned());
+        }
+        out
+    }
+
     /// Bytes this entry holds, for the journal's byte bound.
     fn cost(&self) -> usize {
-        ENTRY_OVERHEAD
-            + self.method.len()
-            + self.path.len()
-            + self
-                .headers
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + HEADER_OVERHEAD)
-                .sum::<usize>()
-            + self.body.len()
+        ENTRY_OVERHEAD + self.method.len() + self.path.len() + self.headers.len() + self.body.len()
     }
 
     fn finish(&mut self, body: &[u8], status: u16) {
@@ -159,7 +166,7 @@ impl Recorded {
         JournalEntry {
             method: self.method.clone(),
             path: self.path.clone(),
-            headers: self.headers.clone(),
+            headers: self.header_map(),
             body: if self.truncated.body.is_some() {
                 serde_json::Value::String(String::from_utf8_lossy(&self.body).into_owned())
             } else {

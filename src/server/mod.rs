@@ -10,8 +10,8 @@
 //! It is built on hyper directly (not a framework router) so that a `drop`
 //! fault can close a connection without answering and an oversized body can be
 //! refused before it is read. No lock is held across an `.await`: state lives
-//! behind short-lived std mutexes, and the store is called through
-//! `spawn_blocking`.
+//! behind short-lived std mutexes, and the store hands back futures (the
+//! memory store settles at once; SQLite works on its own threads).
 
 mod admin;
 pub mod admin_client;
@@ -67,8 +67,8 @@ pub struct ServerConfig {
     pub journal_limit: usize,
     /// Most bytes of requests the journal keeps; the oldest are dropped past it.
     pub journal_bytes: usize,
-    /// How long a client may take to send a request's headers, and again its
-    /// body (408 then); an idle kept-alive connection is closed after it too.
+    /// How long a client may take to send a request's body (408 then).
+    /// Headers have 30 s, and an idle kept-alive connection is closed after 30 s.
     pub read_timeout: Duration,
     /// Most connections served at once; more wait in the listen queue until
     /// one ends.
@@ -231,20 +231,12 @@ impl Shared {
 
     /// Keep a user in the store (without touching the in-memory list).
     pub async fn persist_user(&self, user: &UserSpec) -> anyhow::Result<()> {
-        let store = Arc::clone(&self.store);
-        let user = user.clone();
-        tokio::task::spawn_blocking(move || store.put_user(&user))
-            .await
-            .context("the store task failed")?
+        self.store.put_user(user).await
     }
 
     /// Add a book to a library of known books (kept in the store too).
     pub async fn add_book(&self, document: &str) -> anyhow::Result<()> {
-        let store = Arc::clone(&self.store);
-        let kept = document.to_owned();
-        tokio::task::spawn_blocking(move || store.add_book(&kept))
-            .await
-            .context("the store task failed")??;
+        self.store.add_book(document).await?;
         if let BookPolicy::Known(set) = &mut *self.books.lock().unwrap_or_else(|p| p.into_inner()) {
             set.insert(document.to_owned());
         }
@@ -263,31 +255,21 @@ impl Shared {
         owner: &str,
         document: &str,
     ) -> anyhow::Result<Option<StoredProgress>> {
-        let store = Arc::clone(&self.store);
-        let (owner, document) = (owner.to_owned(), document.to_owned());
-        tokio::task::spawn_blocking(move || store.get(&owner, &document))
-            .await
-            .context("the store task failed")?
+        self.store.get(owner, document).await
     }
 
+    /// Replace the record with `merge(previous)`; done once it is stored for good.
     pub async fn save(
         &self,
         owner: &str,
         document: &str,
-        merge: impl Fn(Option<&StoredProgress>) -> StoredProgress + Send + Sync + 'static,
+        merge: impl FnOnce(Option<&StoredProgress>) -> StoredProgress + Send + 'static,
     ) -> anyhow::Result<StoredProgress> {
-        let store = Arc::clone(&self.store);
-        let (owner, document) = (owner.to_owned(), document.to_owned());
-        tokio::task::spawn_blocking(move || store.write(&owner, &document, &merge))
-            .await
-            .context("the store task failed")?
+        self.store.write(owner, document, Box::new(merge)).await
     }
 
     pub async fn clear_store(&self) -> anyhow::Result<()> {
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.clear())
-            .await
-            .context("the store task failed")?
+        self.store.clear().await
     }
 }
 
@@ -322,15 +304,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .context("cannot read the listening address")?;
     // Users and books kept by an earlier run come first; the configured ones
     // (`--user`) replace a kept user of the same name.
-    let (kept_users, kept_books) = {
-        let store = Arc::clone(&store);
-        tokio::task::spawn_blocking(move || {
-            Ok::<_, anyhow::Error>((store.users()?, store.books()?))
-        })
-        .await
-        .context("the store task failed")?
-        .context("cannot read the users and books kept in the store")?
-    };
+    let kept_users = store.users().await;
+    let kept_books = store.books().await;
+    let (kept_users, kept_books) = kept_users
+        .and_then(|users| Ok((users, kept_books?)))
+        .context("cannot read the users and books kept in the store")?;
     let users = kept_users
         .into_iter()
         .chain(config.users.iter().cloned())

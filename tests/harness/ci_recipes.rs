@@ -431,10 +431,16 @@ fn the_plugin_recipe_verifies_the_lua_example_client() {
     assert!(junit.contains("<testcase"), "{junit}");
 }
 
-/// A free loopback port for the recipe's server (the recipe's 6060 may be taken).
+/// A free loopback port for the recipe's server (the recipe's 6060 may be
+/// taken). Below Linux's ephemeral range (32768 and up), so no other test's
+/// `bind(…:0)` can be handed the same port between this check and the
+/// server's own bind.
 fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
+    let start = 20_000 + (std::process::id() % 10_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below 32000")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::Defect;
-use crate::server::store::{Merge, ProgressStore, StoredProgress};
+use crate::server::store::{Merge, ProgressStore, StoreFuture, StoredProgress};
 use crate::server::UserSpec;
 
 pub(crate) struct DefectiveStore {
@@ -60,39 +60,39 @@ fn tamper(
 }
 
 impl ProgressStore for DefectiveStore {
-    fn get(&self, owner: &str, document: &str) -> anyhow::Result<Option<StoredProgress>> {
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
         self.inner.get(self.owner(owner), document)
     }
 
-    fn write(
-        &self,
-        owner: &str,
-        document: &str,
-        merge: Merge<'_>,
-    ) -> anyhow::Result<StoredProgress> {
+    fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress> {
         let defect = self.defect;
-        self.inner.write(self.owner(owner), document, &|previous| {
-            tamper(defect, previous, merge(previous))
-        })
+        self.inner.write(
+            self.owner(owner),
+            document,
+            Box::new(move |previous| {
+                let next = merge(previous);
+                tamper(defect, previous, next)
+            }),
+        )
     }
 
-    fn clear(&self) -> anyhow::Result<()> {
+    fn clear(&self) -> StoreFuture<'_, ()> {
         self.inner.clear()
     }
 
-    fn users(&self) -> anyhow::Result<Vec<UserSpec>> {
+    fn users(&self) -> StoreFuture<'_, Vec<UserSpec>> {
         self.inner.users()
     }
 
-    fn put_user(&self, user: &UserSpec) -> anyhow::Result<()> {
+    fn put_user(&self, user: &UserSpec) -> StoreFuture<'_, ()> {
         self.inner.put_user(user)
     }
 
-    fn books(&self) -> anyhow::Result<Vec<String>> {
+    fn books(&self) -> StoreFuture<'_, Vec<String>> {
         self.inner.books()
     }
 
-    fn add_book(&self, document: &str) -> anyhow::Result<()> {
+    fn add_book(&self, document: &str) -> StoreFuture<'_, ()> {
         self.inner.add_book(document)
     }
 }

@@ -1,0 +1,184 @@
+//! Where the fake server keeps progress: per (user, document), one record.
+//!
+//! [`ProgressStore`] hands back futures, so the memory store answers at once
+//! on the connection's own task (no thread hop) and the SQLite store can make
+//! many writers wait for one commit. Two stores exist: [`MemoryStore`] (the
+//! default) and [`SqliteStore`] (`--data FILE`), which answers a write only
+//! once its transaction is committed with `synchronous=FULL`, so a push
+//! answered 200 is on disk. A write is a read-modify-write under one lock or
+//! transaction, so concurrent pushes never mix two records (rule S-CONC-1).
+//!
+//! A percentage is given back exactly as it was pushed: the SQLite store keeps
+//! its IEEE-754 bits beside the readable `REAL` column, because SQLite stores a
+//! `REAL` with no fraction as an integer and so turns `-0.0` into `0.0`.
+//!
+//! The SQLite store also keeps the users and books added while the server runs
+//! (admin API, kosync registration), so a restart with the same file knows
+//! them; the memory store keeps nothing past the process.
+
+mod sqlite;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+
+use super::UserSpec;
+pub use sqlite::SqliteStore;
+
+/// One stored progress record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProgress {
+    pub document: String,
+    pub percentage: f64,
+    pub progress: String,
+    pub device: String,
+    /// Optional on kosync pushes.
+    pub device_id: Option<String>,
+    /// Server time of the accepted push (seconds).
+    pub timestamp: i64,
+}
+
+/// Decides the record to keep, given the one already stored (if any).
+pub type Merge = Box<dyn FnOnce(Option<&StoredProgress>) -> StoredProgress + Send>;
+
+/// What a store call gives back: a result, once it is settled.
+pub type StoreFuture<'a, T> = BoxFuture<'a, anyhow::Result<T>>;
+
+/// Progress storage keyed by (owner, document).
+pub trait ProgressStore: Send + Sync {
+    /// The record stored for this owner and document.
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>>;
+    /// Atomically replace the record with `merge(previous)`; resolves to what
+    /// was stored once it is stored for good.
+    fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress>;
+    /// Forget every record (admin reset); users and books stay.
+    fn clear(&self) -> StoreFuture<'_, ()>;
+    /// The users added while a server ran on this store.
+    fn users(&self) -> StoreFuture<'_, Vec<UserSpec>>;
+    /// Keep a user added at run time (replacing one of that name).
+    fn put_user(&self, user: &UserSpec) -> StoreFuture<'_, ()>;
+    /// The books added while a server ran on this store.
+    fn books(&self) -> StoreFuture<'_, Vec<String>>;
+    /// Keep a book added at run time.
+    fn add_book(&self, document: &str) -> StoreFuture<'_, ()>;
+}
+
+fn ready<'a, T: Send + 'a>(value: anyhow::Result<T>) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+/// The default store: a map behind a mutex, gone when the process ends. Every
+/// call is done before it returns; the lock is never held across an `.await`.
+#[derive(Default)]
+pub struct MemoryStore {
+    /// Owner, then document: looked up by `&str`, without building a key.
+    records: Mutex<HashMap<String, HashMap<String, StoredProgress>>>,
+}
+
+type Records = HashMap<String, HashMap<String, StoredProgress>>;
+
+impl MemoryStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ProgressStore for MemoryStore {
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
+        let found = self
+            .lock()
+            .get(owner)
+            .and_then(|documents| documents.get(document))
+            .cloned();
+        ready(Ok(found))
+    }
+
+    fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress> {
+        let mut records = self.lock();
+        let documents = records.entry(owner.to_owned()).or_default();
+        let next = merge(documents.get(document));
+        documents.insert(document.to_owned(), next.clone());
+        ready(Ok(next))
+    }
+
+    fn clear(&self) -> StoreFuture<'_, ()> {
+        self.lock().clear();
+        ready(Ok(()))
+    }
+
+    // Users and books live in the server's own state; nothing outlives the process.
+    fn users(&self) -> StoreFuture<'_, Vec<UserSpec>> {
+        ready(Ok(Vec::new()))
+    }
+
+    fn put_user(&self, _user: &UserSpec) -> StoreFuture<'_, ()> {
+        ready(Ok(()))
+    }
+
+    fn books(&self) -> StoreFuture<'_, Vec<String>> {
+        ready(Ok(Vec::new()))
+    }
+
+    fn add_book(&self, _document: &str) -> StoreFuture<'_, ()> {
+        ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn record(p: f64) -> StoredProgress {
+        StoredProgress {
+            document: "d".into(),
+            percentage: p,
+            progress: "/body/p[1]".into(),
+            device: "dev".into(),
+            device_id: None,
+            timestamp: 7,
+        }
+    }
+
+    pub(super) fn put(p: f64) -> Merge {
+        Box::new(move |_| record(p))
+    }
+
+    pub(super) async fn exercise(store: &dyn ProgressStore) {
+        assert_eq!(store.get("u", "d").await.unwrap(), None);
+        store.write("u", "d", put(0.5)).await.unwrap();
+        store
+            .write(
+                "u",
+                "d",
+                Box::new(|prev| {
+                    assert_eq!(prev.map(|p| p.percentage), Some(0.5));
+                    record(0.25)
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.get("u", "d").await.unwrap(), Some(record(0.25)));
+        assert_eq!(store.get("other", "d").await.unwrap(), None);
+        store.clear().await.unwrap();
+        assert_eq!(store.get("u", "d").await.unwrap(), None);
+    }
+
+    pub(super) async fn exact_bits(store: &dyn ProgressStore) {
+        for p in [-0.0, 0.0, 1.0, 0.9999999999999999, 5e-324, 0.1] {
+            store.write("u", "d", put(p)).await.unwrap();
+            let read = store.get("u", "d").await.unwrap().unwrap().percentage;
+            assert_eq!(read.to_bits(), p.to_bits(), "{p:?} read back as {read:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_store_round_trips() {
+        exercise(&MemoryStore::default()).await;
+    }
+
+    #[tokio::test]
+    async fn memory_store_gives_back_the_exact_bits_of_a_percentage() {
+        exact_bits(&MemoryStore::default()).await;
+    }
+}
