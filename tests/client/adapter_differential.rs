@@ -143,7 +143,11 @@ fn valid_readings_of_the_sources_pass() {
             reading.client(config, settings)
         }));
         // Two prompts on screen at once are rare in random lives: more cases.
-        let cases = if reading == Reading::StackedPrompts { 6000 } else { 1000 };
+        let cases = if reading == Reading::StackedPrompts {
+            6000
+        } else {
+            1000
+        };
         let report = differential::run(&candidate, Options::new(cases, 3));
         assert!(
             matches!(report.outcome, Outcome::Agreed),
