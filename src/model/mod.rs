@@ -129,6 +129,10 @@
 //! 25. `WifiLost` (the link drops) and `WifiOff` (the user turns it off) both
 //!    just mark Wi-Fi disconnected; this profile sends nothing on either. The
 //!    model never asks for Wi-Fi to be turned on (`WifiOnRequested`, C-PULL-3).
+//! 26. After a pulled position is applied (silently, or on the reader's yes),
+//!     the snapshots of that book still pending (the open snapshot among them)
+//!     carry the applied position (C-PULL-8), so no upload moves the server
+//!     back behind it (C-SAFE-6). The one in flight, if any, is left as sent.
 //!
 //! **Answers.** An `HttpCompleted` whose id the client is not waiting for is
 //! ignored. Only a 2xx counts as an accepted push, whatever its body.
@@ -138,7 +142,11 @@
 //!
 //! Behaviour that differs between clients (direction, 404, defaults, push
 //! timestamp, what is queued when) is asked of the [`Policy`] of the
-//! client's [`Profile`], so a second profile is data.
+//! client's [`Profile`], so a variant is data. The second profile, KOReader's
+//! built-in sync (`--profile koreader`), pushes directly and keeps only
+//! failures in its retry queue, so it has its own machine over the same
+//! policy, wire and decisions: [`KoreaderClient`], whose module doc lists its
+//! behaviour the way this one does. [`Profile::client`] builds either.
 //!
 //! **Decisions.** [`Client::step`] returns with the effects the
 //! [`Decision`]s behind them: for each rule that decided something at that
@@ -168,7 +176,7 @@ pub use koreader::KoreaderClient;
 pub use mutant::Mutant;
 #[cfg(feature = "mutants")]
 #[doc(hidden)]
-pub use mutant::Mutated;
+pub use mutant::{Mutated, Reading};
 pub use profile::{
     floor4, same_floor4, Comparison, EarlyPageUpload, FailedUpload, LocalProgress, NotFoundPolicy,
     Policy, Profile, QueueOrder, RemoteProgress,

@@ -130,3 +130,39 @@ fn a_crashing_adapter_is_a_harness_error_not_a_mismatch() {
         "{message}"
     );
 }
+
+/// Readings the sources allow besides the model's (issue 10's list) never
+/// fail the differential: it names only rules the reference decided, and
+/// none decides these. Those that do make the traces differ show up as
+/// unattributed cases, noted, not failed.
+#[test]
+fn valid_readings_of_the_sources_pass() {
+    use kosync_contract::model::Reading;
+    for &reading in Reading::ALL {
+        let candidate = Candidate::InProcess(Box::new(move |config, settings| {
+            reading.client(config, settings)
+        }));
+        // Two prompts on screen at once are rare in random lives: more cases.
+        let cases = if reading == Reading::StackedPrompts {
+            6000
+        } else {
+            1000
+        };
+        let report = differential::run(&candidate, Options::new(cases, 3));
+        assert!(
+            matches!(report.outcome, Outcome::Agreed),
+            "{reading:?} failed:\n{}",
+            differential::render_report(&report)
+        );
+        let differs = matches!(
+            reading,
+            Reading::UploadOnWifiUp | Reading::ErrorNoticeOnFailedPull | Reading::StackedPrompts
+        );
+        if differs {
+            assert!(
+                report.unattributed > 0,
+                "{reading:?} never made the traces differ: the test proves nothing"
+            );
+        }
+    }
+}

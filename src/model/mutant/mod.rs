@@ -9,8 +9,10 @@
 //! prompts, counts). The features and properties must each be shown to catch
 //! them: a check that passes against a broken model checks nothing.
 
+mod valid;
 mod wrapper;
 
+pub use valid::Reading;
 pub use wrapper::Mutated;
 
 use super::profile::{

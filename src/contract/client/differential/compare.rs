@@ -144,6 +144,9 @@ fn requests_aspects(r: &[WireRequest], c: &[WireRequest]) -> Vec<Aspect> {
             out.push(Aspect::Uploads);
             same_shape = false;
         }
+        // One book's requests keep their order (C-PULL-7: its pull before
+        // its uploads, a reopened book's close upload included, which would
+        // otherwise be what the pull reads back).
         let methods =
             |side: &[&WireRequest]| side.iter().map(|x| x.method.clone()).collect::<Vec<_>>();
         if same_shape && methods(left) != methods(right) {
@@ -358,6 +361,14 @@ mod tests {
         let uploaded_first = [put("a", 0.2), put("b", 0.5), get("b")];
         assert_eq!(
             requests_aspects(&reference, &uploaded_first),
+            vec![Aspect::Order]
+        );
+        // The same book reopened: its close upload before its pull would be
+        // what the pull reads back (C-PULL-7).
+        let reference = [get("a"), put("a", 0.2), put("a", 0.3)];
+        let closed_first = [put("a", 0.2), get("a"), put("a", 0.3)];
+        assert_eq!(
+            requests_aspects(&reference, &closed_first),
             vec![Aspect::Order]
         );
     }

@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 
-use super::{documents, Case, ServerFailure, Step};
+use super::{documents, Case, FailedMethod, ServerFailure, Step};
 use crate::model::{ConflictStrategy, Event, Position, Settings, SettingsPatch};
 
 fn position() -> impl Strategy<Value = Position> {
@@ -125,7 +125,10 @@ fn step() -> impl Strategy<Value = Step> {
             Just(ServerFailure::Dropped),
             Just(ServerFailure::Garbage),
         ]
-        .prop_map(|failure| Step::ServerFails { failure }),
+        .prop_flat_map(|failure| {
+            prop_oneof![Just(FailedMethod::Get), Just(FailedMethod::Put)]
+                .prop_map(move |method| Step::ServerFails { failure, method })
+        }),
     ]
 }
 

@@ -41,7 +41,7 @@ pub use trace::{identity, reference_trace, StepTrace, Trace, WireRequest};
 
 use crate::adapter::{Capabilities, Capability, ClientDriver, DriverError};
 use crate::contract::catalogue;
-use crate::model::{Aspect, Event, Mutant, Position, Profile, Settings};
+use crate::model::{Aspect, ClientConfig, ClientModel, Event, Mutant, Position, Profile, Settings};
 use crate::protocol::{self, Dialect};
 use crate::server::{self, ServerConfig, UserSpec};
 use proptest::strategy::Strategy as _;
@@ -83,8 +83,13 @@ pub enum Step {
         document: String,
         position: Position,
     },
-    /// The server fails the next request it gets.
-    ServerFails { failure: ServerFailure },
+    /// The server fails the next request of this method it gets (by method,
+    /// so that two clients sending different books' requests in another
+    /// order still meet the same failure).
+    ServerFails {
+        failure: ServerFailure,
+        method: FailedMethod,
+    },
 }
 
 /// How the server fails a request.
@@ -98,6 +103,25 @@ pub enum ServerFailure {
     Garbage,
 }
 
+/// Which requests a scripted failure waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailedMethod {
+    /// The next GET (a pull, or a sign-in).
+    Get,
+    /// The next PUT (a push, the other device's included).
+    Put,
+}
+
+impl FailedMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            FailedMethod::Get => "GET",
+            FailedMethod::Put => "PUT",
+        }
+    }
+}
+
 const GARBAGE_BODY: &str = "<html>not json";
 
 /// A generated reader life: the settings at start and the steps.
@@ -107,10 +131,15 @@ pub struct Case {
     pub steps: Vec<Step>,
 }
 
+/// Builds an in-process client for a case.
+pub type ClientMaker = Box<dyn Fn(ClientConfig, Settings) -> Box<dyn ClientModel> + Send + Sync>;
+
 /// The client the reference is compared with.
 pub enum Candidate {
     /// The model in process against the in-memory server, optionally broken.
     Model(Option<Mutant>),
+    /// Any in-process client (a valid reading of the sources, say) against the in-memory server.
+    InProcess(ClientMaker),
     /// A driver against the fake BookLore server; `make` gives a fresh driver per case.
     Driver {
         make: Box<dyn Fn() -> Box<dyn ClientDriver> + Send + Sync>,
@@ -258,7 +287,7 @@ impl<'a> Harness<'a> {
         capabilities: Capabilities,
     ) -> Result<Harness<'a>, String> {
         let live = match candidate {
-            Candidate::Model(_) => None,
+            Candidate::Model(_) | Candidate::InProcess(_) => None,
             Candidate::Driver { .. } => {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -387,6 +416,7 @@ impl<'a> Harness<'a> {
     fn candidate_trace(&mut self, case: &Case) -> Result<Trace, DriverError> {
         match (self.candidate, &self.live) {
             (Candidate::Model(mutant), _) => Ok(reference_trace(case, self.profile, *mutant)),
+            (Candidate::InProcess(make), _) => Ok(trace::model_trace(case, make)),
             (Candidate::Driver { make }, Some(live)) => {
                 let mut driver = make();
                 let trace = live

@@ -103,7 +103,10 @@ fn describe_step(step: &Step) -> String {
             "(server) another device pushes {document} at {} ({:?})",
             position.percentage, position.progress
         ),
-        Step::ServerFails { failure } => format!("(server) fails the next request: {failure:?}"),
+        Step::ServerFails { failure, method } => format!(
+            "(server) fails the next {} request: {failure:?}",
+            method.name()
+        ),
     }
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    Case, ServerFailure, Step, CLOCK_START, DEVICE, DEVICE_ID, GARBAGE_BODY, PASSWORD, USER,
+    Case, FailedMethod, ServerFailure, Step, CLOCK_START, DEVICE, DEVICE_ID, GARBAGE_BODY,
+    PASSWORD, USER,
 };
 use crate::adapter::{ClientDriver, ClientIdentity, DriverError};
 use crate::model::sim::SimServer;
@@ -63,15 +64,29 @@ pub fn identity(base_url: &str) -> ClientIdentity {
 /// Run `case` on the model of `profile` (with `mutant`, if any) against the
 /// in-memory server.
 pub fn reference_trace(case: &Case, profile: Profile, mutant: Option<Mutant>) -> Trace {
-    let config = ClientConfig::new(
+    model_trace(case, |config, settings| {
+        model_client(config, settings, profile, mutant, PASSWORD)
+    })
+}
+
+/// The configuration every in-process case's client gets.
+pub fn case_config() -> ClientConfig {
+    ClientConfig::new(
         Dialect::BookLore,
         USER,
         PASSWORD,
         DEVICE,
         DEVICE_ID,
         CLOCK_START,
-    );
-    let mut client = model_client(config, case.settings.clone(), profile, mutant, PASSWORD);
+    )
+}
+
+/// Run `case` on the client `make` builds against the in-memory server.
+pub fn model_trace(
+    case: &Case,
+    make: impl FnOnce(ClientConfig, crate::model::Settings) -> Box<dyn ClientModel>,
+) -> Trace {
+    let mut client = make(case_config(), case.settings.clone());
     let mut server = SimServer::new(
         Dialect::BookLore,
         USER,
@@ -80,7 +95,7 @@ pub fn reference_trace(case: &Case, profile: Profile, mutant: Option<Mutant>) ->
     );
     // Scripted failures are played here, not by the simulator, with the fake
     // server's meaning: a failed request is not processed, nothing is stored.
-    let mut faults: VecDeque<ServerFailure> = VecDeque::new();
+    let mut faults = Faults::default();
     let mut trace = Vec::with_capacity(case.steps.len());
     for step in &case.steps {
         let mut seen = StepTrace {
@@ -93,15 +108,39 @@ pub fn reference_trace(case: &Case, profile: Profile, mutant: Option<Mutant>) ->
                 seen.queue = client.queue();
             }
             Step::RemoteProgress { document, position } => {
-                if faults.pop_front().is_none() {
+                if faults.take("PUT").is_none() {
                     server.hold(document, position.percentage, &position.progress);
                 }
             }
-            Step::ServerFails { failure } => faults.push_back(*failure),
+            Step::ServerFails { failure, method } => faults.add(*method, *failure),
         }
         trace.push(seen);
     }
     trace
+}
+
+/// Scripted failures waiting for their request, by method, oldest first.
+#[derive(Default)]
+struct Faults {
+    get: VecDeque<ServerFailure>,
+    put: VecDeque<ServerFailure>,
+}
+
+impl Faults {
+    fn add(&mut self, method: FailedMethod, failure: ServerFailure) {
+        match method {
+            FailedMethod::Get => self.get.push_back(failure),
+            FailedMethod::Put => self.put.push_back(failure),
+        }
+    }
+
+    fn take(&mut self, method: &str) -> Option<ServerFailure> {
+        match method {
+            "GET" => self.get.pop_front(),
+            "PUT" => self.put.pop_front(),
+            _ => None,
+        }
+    }
 }
 
 /// More requests than this for one step means a broken client, not a busy one.
@@ -114,7 +153,7 @@ const MAX_REQUESTS_PER_STEP: usize = 10_000;
 fn drive(
     client: &mut dyn ClientModel,
     server: &mut SimServer,
-    faults: &mut VecDeque<ServerFailure>,
+    faults: &mut Faults,
     event: &Event,
     seen: &mut StepTrace,
 ) {
@@ -139,7 +178,7 @@ fn drive(
         if seen.requests.len() >= MAX_REQUESTS_PER_STEP {
             break;
         }
-        let outcome = match faults.pop_front() {
+        let outcome = match faults.take(&request.method) {
             Some(ServerFailure::Status(status)) => HttpOutcome::Response {
                 status,
                 body: json!({"message": "fault injected"}).to_string(),
@@ -244,8 +283,9 @@ pub(super) async fn live_trace(
                     .map_err(|e| harness("list its journal", e))?
                     .len();
             }
-            Step::ServerFails { failure } => {
+            Step::ServerFails { failure, method } => {
                 let mut fault = Fault {
+                    method: Some(method.name().to_string()),
                     times: Some(1),
                     ..Fault::default()
                 };
