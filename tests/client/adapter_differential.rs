@@ -92,6 +92,34 @@ fn the_reference_adapter_agrees_with_the_model_over_stdio() {
     );
 }
 
+/// `kosync-contract adapter --profile koreader` plays KOReader's model and
+/// declares KOReader's capabilities over protocol 2; the differential then
+/// compares it with the KOReader model using only what it declares.
+#[test]
+fn the_reference_adapter_plays_the_koreader_profile_over_stdio() {
+    use kosync_contract::adapter::Capabilities;
+    use kosync_contract::model::Profile;
+    let options = Options::new(25, 21)
+        .for_profile(Profile::KOReader)
+        .declaring(Capabilities::of_profile(Profile::KOReader));
+    let report = differential::run(&reference_adapter("--profile koreader"), options);
+    assert!(
+        matches!(report.outcome, Outcome::Agreed),
+        "{}",
+        differential::render_report(&report)
+    );
+    // Played as the BookLore plugin, it is told apart at once.
+    let booklore = differential::run(
+        &reference_adapter("--profile koreader"),
+        Options::new(25, 21).declaring(Capabilities::of_profile(Profile::KOReader)),
+    );
+    assert!(
+        matches!(booklore.outcome, Outcome::Mismatch(_)),
+        "{}",
+        differential::render_report(&booklore)
+    );
+}
+
 #[test]
 fn a_mutant_served_over_stdio_is_caught() {
     let report = differential::run(
