@@ -10,6 +10,7 @@ mod client_contract;
 mod client_contract_subprocess;
 mod detect_client;
 mod detect_client_lua;
+mod detect_koreader_lua;
 mod koreader_lua;
 mod lua_differential;
 mod lua_mutants;

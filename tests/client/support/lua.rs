@@ -60,3 +60,30 @@ pub fn require_luajit() {
         Err(err) => panic!("{NEEDS} (cannot start luajit: {err})"),
     }
 }
+
+/// Each mutant of the KOReader-style example client
+/// (`fixtures/adapters/koreader/progress_sync.lua`) and the rule it breaks,
+/// under `--profile koreader`. The first three are the defects of
+/// KOReader's own plugin.
+pub const KOREADER_MUTANTS: &[(&str, &str)] = &[
+    ("resend_failure_dropped", "C-SAFE-1"),
+    ("stale_queue_overwrites", "C-SAFE-2"),
+    // Stranded: what was queued with no book open is never sent — lost.
+    ("queue_needs_open_book", "C-SAFE-1"),
+    ("no_debounce", "KC-DEB-1"),
+    ("pull_without_wifi", "C-PULL-3"),
+    ("push_without_wifi", "C-SAFE-4"),
+    ("wifi_on_to_pull", "C-PULL-3"),
+    ("plain_password", "C-WIRE-4"),
+    ("periodic_at_once", "KC-PUSH-2"),
+    ("failed_push_dropped", "KC-Q-1"),
+];
+
+/// The command line that starts the KOReader-style example adapter with
+/// `mutant` switched on (empty: the correct client).
+pub fn koreader_command_line(mutant: &str) -> String {
+    format!(
+        "KOSYNC_MUTANT={mutant} luajit '{}/fixtures/adapters/koreader/adapter.lua'",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
