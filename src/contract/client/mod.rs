@@ -11,5 +11,6 @@ pub mod cli;
 pub mod differential;
 mod replay;
 mod steps;
+mod steps_seen;
 mod steps_then;
 pub mod world;

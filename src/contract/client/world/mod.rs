@@ -19,20 +19,20 @@ use std::sync::Arc;
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt as _;
-use serde_json::json;
+
+mod checks;
+mod harness;
+mod report;
 
 use super::replay::{self, Scripted};
 use crate::adapter::capability::not_applicable_reason;
 use crate::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity, DriverError};
 use crate::contract::runner::{self, Applicability, ContractWorld, DeferredFailures, ScenarioMeta};
 use crate::model::{
-    valid_pages_per_sync, ClientConfig, Effect, Event, Position, Profile, QueueCounts, Settings,
-    SettingsPatch,
+    valid_pages_per_sync, Effect, Event, Position, Profile, QueueCounts, Settings, SettingsPatch,
 };
-use crate::protocol::{self, hash, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER};
-use crate::server::{
-    self, AdminClient, Fault, JournalEntry, RunningServer, ServerConfig, UserSpec,
-};
+use crate::protocol::{hash, Dialect};
+use crate::server::{self, AdminClient, JournalEntry, RunningServer, ServerConfig, UserSpec};
 
 /// Makes a fresh, not yet started driver for one scenario. Called once per
 /// scenario, possibly from several scenarios at once.
@@ -283,47 +283,6 @@ impl ClientWorld {
         self.block = block;
     }
 
-    /// Start a `Then` (or `Given`) check. The first `Then` after the
-    /// scenario's events lets virtual time run out first — the profile's
-    /// horizon, longer than any timer a client has — so that "no push",
-    /// "only", counts and positions are judged once the client is quiet, not
-    /// right after the last event. A `Given` check is a premise, judged as it is.
-    pub(crate) async fn then(&mut self, step: &cucumber::gherkin::Step) {
-        self.enter(step);
-        if step.ty == cucumber::gherkin::StepType::Then && !self.settled {
-            self.settled = true;
-            let horizon = self.profile.policy().horizon_seconds;
-            self.note(format!(
-                "harness: {horizon} s of virtual time pass before the checks, so the client is quiet"
-            ));
-            self.pass_time(horizon).await;
-        }
-    }
-
-    /// A check of the current step failed: the rule expected `expected`, the
-    /// client did `actual`. A `Then` check is recorded and the scenario goes
-    /// on (every failed check is reported at the end); a `Given` premise
-    /// that does not hold stops it here.
-    pub(crate) fn miss(&mut self, expected: impl Into<String>, actual: impl Into<String>) {
-        let (expected, actual) = (expected.into(), actual.into());
-        if self.block == Block::Then {
-            self.soft
-                .push((self.current_step.clone(), expected, actual));
-        } else {
-            self.fail(expected, actual);
-        }
-    }
-
-    /// Fail the scenario now, with every check that failed before.
-    pub(crate) fn fail(&mut self, expected: impl Into<String>, actual: impl Into<String>) -> ! {
-        self.soft
-            .push((self.current_step.clone(), expected.into(), actual.into()));
-        let Some(failures) = self.deferred_failures() else {
-            runner::harness_fault("internal: no failure to report");
-        };
-        runner::fail(failures.expected, failures.actual)
-    }
-
     /// The fake server's admin client (present once `prepare` ran).
     fn admin(&self) -> &AdminClient {
         match &self.admin {
@@ -468,127 +427,6 @@ impl ClientWorld {
         }
     }
 
-    /// Let virtual time pass on both clocks: the server's first, so anything
-    /// the client sends during the event carries the new time.
-    pub(crate) async fn pass_time(&mut self, seconds: u64) {
-        let Ok(delta) = i64::try_from(seconds) else {
-            harness_fault(format!("{seconds} seconds is too long a wait"));
-        };
-        if let Err(err) = self.admin().advance_clock(delta).await {
-            harness_fault(format!("cannot advance the fake server's clock: {err:#}"));
-        }
-        self.elapsed += seconds;
-        self.send(Event::TimePassed { seconds }).await;
-    }
-
-    /// Store remote progress for `book` as another device of the same user would.
-    /// `clock_offset` stamps it that many seconds away from the reader's clock.
-    pub(crate) async fn seed_progress(
-        &mut self,
-        book: &str,
-        percentage: f64,
-        progress: &str,
-        clock_offset: i64,
-    ) {
-        self.seed_progress_from(book, percentage, progress, clock_offset, OTHER_DEVICE_ID)
-            .await;
-    }
-
-    /// [`ClientWorld::seed_progress`] pushed under `device_id` (the client's
-    /// own, to show a record of this very device).
-    pub(crate) async fn seed_progress_from(
-        &mut self,
-        book: &str,
-        percentage: f64,
-        progress: &str,
-        clock_offset: i64,
-        device_id: &str,
-    ) {
-        let document = self.hash_of(book);
-        let admin = self.admin().clone();
-        if clock_offset != 0 {
-            if let Err(err) = admin.advance_clock(clock_offset).await {
-                harness_fault(format!("cannot move the fake server's clock: {err:#}"));
-            }
-        }
-        let url = format!("{}{}", self.base_url, self.dialect().push_path());
-        let body = json!({
-            "document": document,
-            "percentage": percentage,
-            "progress": progress,
-            "device": OTHER_DEVICE,
-            "device_id": device_id,
-        });
-        let answer = self
-            .http
-            .put(&url)
-            .header(HEADER_AUTH_USER, READER_USER)
-            .header(HEADER_AUTH_KEY, protocol::key_for_password(READER_PASSWORD))
-            .header(HARNESS_HEADER, "seed")
-            .json(&body)
-            .send()
-            .await;
-        if clock_offset != 0 {
-            if let Err(err) = admin.advance_clock(-clock_offset).await {
-                harness_fault(format!("cannot move the fake server's clock back: {err:#}"));
-            }
-        }
-        match answer {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => harness_fault(format!(
-                "seeding progress for book {book} was refused: {}",
-                response.status()
-            )),
-            Err(err) => harness_fault(format!("seeding progress for book {book} failed: {err}")),
-        }
-        self.script.push((
-            self.events.len(),
-            Scripted::Seed {
-                document,
-                percentage,
-                progress: progress.to_string(),
-                offset: clock_offset,
-                device_id: device_id.to_string(),
-            },
-        ));
-        self.note(format!(
-            "harness: another device pushed {percentage} ({progress:?}) for book {book}"
-        ));
-    }
-
-    /// What the server holds for `book`, read the way a client would:
-    /// `Some((status, body))`; the harness's own request is left out of the journal.
-    pub(crate) async fn read_back(&self, book: &str) -> (u16, serde_json::Value) {
-        let document = self.hash_of(book);
-        let url = format!("{}{}", self.base_url, self.dialect().pull_path(&document));
-        let answer = self
-            .http
-            .get(&url)
-            .header(HEADER_AUTH_USER, READER_USER)
-            .header(HEADER_AUTH_KEY, protocol::key_for_password(READER_PASSWORD))
-            .header(HARNESS_HEADER, "read-back")
-            .send()
-            .await;
-        let response = match answer {
-            Ok(response) => response,
-            Err(err) => harness_fault(format!("reading book {book}'s progress failed: {err}")),
-        };
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-        (status, body)
-    }
-
-    /// Script a server fault.
-    pub(crate) async fn add_fault(&mut self, fault: Fault, described: String) {
-        if let Err(err) = self.admin().add_fault(&fault).await {
-            harness_fault(format!("cannot script a fault on the fake server: {err:#}"));
-        }
-        self.script
-            .push((self.events.len(), Scripted::Fault(fault)));
-        self.note(format!("harness: the server {described}"));
-    }
-
     fn note(&mut self, text: String) {
         self.notes.push((self.events.len(), text));
     }
@@ -603,14 +441,6 @@ impl ClientWorld {
         self.effects[self.mark_effects.min(self.effects.len())..]
             .iter()
             .map(|(_, e)| e)
-    }
-
-    /// The event list as JSON lines, the way an adapter would receive them.
-    fn event_lines(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .map(|e| serde_json::to_string(e).unwrap_or_else(|_| format!("{e:?}")))
-            .collect()
     }
 }
 
@@ -656,30 +486,7 @@ impl ContractWorld for ClientWorld {
     type Context = ClientContext;
 
     fn deferred_failures(&mut self) -> Option<DeferredFailures> {
-        let first = self.soft.first()?.0.clone();
-        if self.soft.len() == 1 {
-            let (step, expected, actual) = self.soft.remove(0);
-            return Some(DeferredFailures {
-                step,
-                expected,
-                actual,
-            });
-        }
-        let numbered = |pick: fn(&(String, String, String)) -> &String| {
-            self.soft
-                .iter()
-                .enumerate()
-                .map(|(i, f)| format!("{}. {}: {}", i + 1, f.0, pick(f)))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let failures = DeferredFailures {
-            step: format!("{first} (and {} more failed checks)", self.soft.len() - 1),
-            expected: numbered(|f| &f.1),
-            actual: numbered(|f| &f.2),
-        };
-        self.soft.clear();
-        Some(failures)
+        checks::deferred(&mut self.soft)
     }
 
     fn applicability(ctx: &ClientContext, meta: &ScenarioMeta) -> Applicability {
@@ -773,139 +580,18 @@ impl ContractWorld for ClientWorld {
     }
 
     fn reproduce(&self) -> Option<String> {
-        let meta = self.meta.as_ref()?;
-        let tags = if meta.rules.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " --tags '{}'",
-                meta.rules
-                    .iter()
-                    .map(|r| format!("@{r}"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            )
-        };
-        let settings = serde_json::to_string(&self.settings).unwrap_or_default();
-        let profile = if self.profile == Profile::default() {
-            String::new()
-        } else {
-            format!(" --profile {}", self.profile)
-        };
-        let mut out = format!(
-            "kosync-contract verify-client{}{profile}{tags}   # {}\n  start settings: {settings}\n  events, as an adapter receives them:",
-            self.target_args, meta.location
-        );
-        for line in self.event_lines() {
-            out.push_str("\n    ");
-            out.push_str(&line);
-        }
-        let decided = self.reference_decided();
-        if !decided.is_empty() {
-            out.push_str("\n  what the reference decided at the events of the last When block:");
-            for line in decided {
-                out.push_str("\n    ");
-                out.push_str(&line);
-            }
-        }
-        Some(out)
+        self.reproduction()
     }
 
     fn transcript(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut notes = self.notes.iter().peekable();
-        let mut exchanges = self.exchanges.iter().peekable();
-        let mut effects = self.effects.iter().peekable();
-        for (index, event) in self.events.iter().enumerate() {
-            while let Some((_, note)) = notes.next_if(|(at, _)| *at <= index) {
-                lines.push(note.clone());
-            }
-            lines.push(format!(
-                "t+{}s event {}",
-                self.elapsed_at(index),
-                serde_json::to_string(event).unwrap_or_default()
-            ));
-            while let Some(x) = exchanges.next_if(|x| x.event == index) {
-                lines.push(format!("  client sent {}", describe_entry(&x.entry)));
-            }
-            while let Some((_, effect)) = effects.next_if(|(at, _)| *at == index) {
-                lines.push(format!(
-                    "  client showed {}",
-                    serde_json::to_string(effect).unwrap_or_default()
-                ));
-            }
-        }
-        for (_, note) in notes {
-            lines.push(note.clone());
-        }
-        lines.push(format!(
-            "queue now {} ({} pending, {} synced)",
-            self.queue.summary(),
-            self.queue.pending,
-            self.queue.synced
-        ));
-        // Last, because reports show the last line as what was sent: the
-        // client's requests in the block the failing check looked at.
-        let block: Vec<String> = self
-            .exchanges_since_mark()
-            .iter()
-            .map(|x| describe_entry(&x.entry))
-            .collect();
-        lines.push(if block.is_empty() {
-            "the client sent nothing since the last When".to_string()
-        } else {
-            format!("the client sent, since the last When: {}", block.join("; "))
-        });
-        lines
-    }
-}
-
-impl ClientWorld {
-    /// What the reference decided at each event of the current `When`
-    /// block, one line each, replayed with the same server state (`replay.rs`).
-    fn reference_decided(&self) -> Vec<String> {
-        let identity = self.identity();
-        let config = ClientConfig::new(
-            self.dialect(),
-            &identity.user,
-            &identity.password,
-            &identity.device,
-            &identity.device_id,
-            identity.clock_start,
-        );
-        // The settings the client was started with (see `ensure_started`).
-        let started_with = self.capabilities.settings_as_run(&self.settings);
-        let decided = replay::decisions(
-            config,
-            &started_with,
-            self.profile,
-            &self.events,
-            &self.script,
-        );
-        let start = self.mark_events.min(self.events.len());
-        self.events[start..]
-            .iter()
-            .zip(&decided[start..])
-            .map(|(event, d)| format!("{} → {}", event_name(event), replay::describe(d)))
-            .collect()
-    }
-
-    /// Virtual seconds elapsed when event `index` was sent.
-    fn elapsed_at(&self, index: usize) -> u64 {
-        self.events
-            .iter()
-            .take(index)
-            .map(|e| match e {
-                Event::TimePassed { seconds } => *seconds,
-                _ => 0,
-            })
-            .sum()
+        self.transcript_lines()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol;
 
     #[test]
     fn books_have_distinct_well_formed_hashes() {
