@@ -6,33 +6,21 @@
 
 use std::process::Output;
 
-use assert_cmd::Command;
 use kosync_contract::contract::catalogue;
 use serde_json::Value;
 
 use crate::support;
 
 use support::lua::{koreader_command_line, require_luajit, KOREADER_MUTANTS};
+use support::report::failed_rules;
 
 /// Run `verify-client --profile koreader` on the example with `mutant`;
 /// the process output and the JSON report.
 fn verify(mutant: &str) -> (Output, Option<Value>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let json = dir.path().join("report.json");
-    let output = Command::cargo_bin("kosync-contract")
-        .expect("binary builds")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["verify-client", "--profile", "koreader", "--adapter"])
-        .arg(koreader_command_line(mutant))
-        .arg("--json")
-        .arg(&json)
-        .timeout(std::time::Duration::from_secs(300))
-        .output()
-        .expect("verify-client runs");
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    (output, report)
+    let args = ["--profile", "koreader", "--adapter"].map(String::from);
+    let mut args = args.to_vec();
+    args.push(koreader_command_line(mutant));
+    support::report::verify_client(&args, std::time::Duration::from_secs(300))
 }
 
 fn results_with(report: &Value, status: &str) -> Vec<String> {
@@ -50,20 +38,6 @@ fn results_with(report: &Value, status: &str) -> Vec<String> {
             )
         })
         .collect()
-}
-
-fn failed_rules(report: &Value) -> Vec<String> {
-    let mut rules: Vec<String> = report["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["status"] == "failed")
-        .flat_map(|r| r["rules"].as_array().cloned().unwrap_or_default())
-        .filter_map(|id| id.as_str().map(str::to_string))
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
 }
 
 #[test]

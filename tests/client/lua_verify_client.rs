@@ -4,47 +4,21 @@
 
 use std::process::Output;
 
-use assert_cmd::Command;
 use kosync_contract::contract::catalogue;
 use serde_json::Value;
 
 use crate::support;
 
 use support::lua::{mutant_command_line, MUTANTS};
-
-const LUA: &str = "luajit fixtures/adapters/lua/adapter.lua";
+use support::report::failed_rules;
 
 fn verify(adapter: &str, extra: &[&str]) -> (Output, Option<Value>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let json = dir.path().join("report.json");
-    let output = Command::cargo_bin("kosync-contract")
-        .expect("binary builds")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["verify-client", "--adapter", adapter, "--json"])
-        .arg(&json)
-        .args(extra)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .expect("verify-client runs");
-    let report = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    (output, report)
+    let mut args = vec!["--adapter".to_string(), adapter.to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    support::report::verify_client(&args, std::time::Duration::from_secs(120))
 }
 
-fn failed_rules(report: &Value) -> Vec<String> {
-    let mut rules: Vec<String> = report["results"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["status"] == "failed")
-        .flat_map(|r| r["rules"].as_array().cloned().unwrap_or_default())
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    rules.sort();
-    rules.dedup();
-    rules
-}
+const LUA: &str = "luajit fixtures/adapters/lua/adapter.lua";
 
 fn text(output: &Output) -> String {
     format!(

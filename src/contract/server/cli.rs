@@ -239,7 +239,7 @@ pub fn resolve(args: &VerifyServerArgs) -> Result<VerifyServer, String> {
                 return Err("--base-url needs --user with --password or --key".to_string());
             }
             if args.dialect == Dialect::BookLore && args.documents.is_empty() {
-                return Err("the booklore dialect against --base-url needs --document HASH: BookLore keeps progress only for books in its library, so without one almost nothing can be checked (`kosync-contract hash FILE` prints a book's hash; repeat --document for more books)".to_string());
+                return Err("the booklore dialect against --base-url needs --document HASH: BookLore keeps progress only for books in its library, so without one almost nothing can be checked (`kosync-contract hash FILE` prints a book's hash; repeat --document for more books); a reference kosync server needs --dialect kosync instead".to_string());
             }
             TargetKind::Url(url.trim_end_matches('/').to_string())
         }

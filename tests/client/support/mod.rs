@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod lua;
+pub mod report;
 
 use kosync_contract::model::sim::{Exchange, SimServer};
 use kosync_contract::model::{
