@@ -242,10 +242,13 @@ async fn failed_push_stays_pending() {
 
 #[tokio::test]
 async fn unreachable_server_is_a_transport_error_not_a_driver_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    // Bound but never listening: the port refuses connections and no other
+    // test can take it while `_held` lives.
+    let _held = tokio::net::TcpSocket::new_v4().expect("socket");
+    _held
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let port = _held.local_addr().expect("addr").port();
     let mut driver = ModelDriver::new();
     driver
         .start(&identity(&format!("http://127.0.0.1:{port}")), &enabled())

@@ -57,9 +57,7 @@ async fn a_server_that_never_answers_fails_once_within_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_is_one_harness_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let (_held, port) = crate::server_support::refusing_port();
     let err = verify_server(&against(
         &format!("http://127.0.0.1:{port}"),
         Dialect::Kosync,

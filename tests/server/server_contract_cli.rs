@@ -65,9 +65,7 @@ fn the_kosync_dialect_is_conformant_too() {
 
 #[test]
 fn an_unreachable_server_is_exit_2_said_once() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let (_held, port) = crate::server_support::refusing_port();
     let output = verify_server()
         .args([
             "--base-url",
@@ -223,9 +221,7 @@ fn verify_server_against_serve_over_the_network() {
 /// files a CI step reads exist anyway and say why.
 #[test]
 fn an_unreachable_server_still_writes_reports_that_say_why() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let (_held, port) = crate::server_support::refusing_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let (json, junit) = (dir.path().join("r.json"), dir.path().join("r.xml"));
     let output = verify_server()
