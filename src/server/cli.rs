@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// A user, as NAME:PASSWORD (repeatable). Without any, a demo user is created.
     #[arg(long = "user", value_parser = parse_user, value_name = "NAME:PASSWORD")]
     pub users: Vec<Credentials>,
+    /// booklore dialect only: a user whose KOReader sync is switched off in
+    /// BookLore, as NAME:PASSWORD (repeatable); its pulls and pushes get
+    /// 401 (S-OFF-1). Pass it to `verify-server --disabled-user`.
+    #[arg(long = "sync-off-user", value_parser = parse_user, value_name = "NAME:PASSWORD")]
+    pub sync_off_users: Vec<Credentials>,
     /// Treat every well-formed document hash as a book in the library (the default).
     #[arg(long, conflicts_with = "books")]
     pub any_document: bool,
@@ -254,6 +259,9 @@ pub fn run(args: ServeArgs) -> Outcome {
         .map(|(_, flag)| {
             format!("{flag} applies to the kosync dialect only (add --dialect kosync); BookLore never registers users and ignores Accept")
         }),
+        Dialect::Kosync if !args.sync_off_users.is_empty() => Some(
+            "--sync-off-user applies to the booklore dialect only: the reference kosync server has no per-user sync switch".to_owned(),
+        ),
         Dialect::Kosync => args.books.as_ref().map(|_| {
             "--books applies to the booklore dialect only: the kosync dialect, like the reference server, has no library and accepts every document id".to_owned()
         }),
@@ -270,9 +278,29 @@ pub fn run(args: ServeArgs) -> Outcome {
     } else {
         args.users.clone()
     };
+    if let Some(twice) = credentials
+        .iter()
+        .chain(&args.sync_off_users)
+        .enumerate()
+        .find_map(|(i, c)| {
+            credentials
+                .iter()
+                .chain(&args.sync_off_users)
+                .skip(i + 1)
+                .any(|d| d.name == c.name)
+                .then_some(&c.name)
+        })
+    {
+        return fail(&format!("the user {twice:?} is given twice"));
+    }
     config.users = credentials
         .iter()
         .map(|c| UserSpec::with_password(&c.name, &c.password))
+        .chain(args.sync_off_users.iter().map(|c| {
+            let mut user = UserSpec::with_password(&c.name, &c.password);
+            user.sync_enabled = false;
+            user
+        }))
         .collect();
 
     let library_line = match &args.books {
@@ -357,6 +385,14 @@ fn banner_text(args: &ServeArgs, url: &str, users: &[Credentials], library: &str
     for user in users {
         out.push_str(&format!(
             "  {} / {}   (x-auth-key {})\n",
+            user.name,
+            user.password,
+            protocol::key_for_password(&user.password)
+        ));
+    }
+    for user in &args.sync_off_users {
+        out.push_str(&format!(
+            "  {} / {}   (x-auth-key {}; KOReader sync switched off: pull and push answer 401)\n",
             user.name,
             user.password,
             protocol::key_for_password(&user.password)

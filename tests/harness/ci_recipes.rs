@@ -465,7 +465,7 @@ fn the_server_recipe_verifies_a_server_started_in_the_background() {
     }
     let pid_file = runner.checkout.join("../server.pid");
     let script = format!(
-        "#!/bin/sh\necho $$ > '{pid}'\nexec '{bin}' serve --bind \"127.0.0.1:$SYNC_PORT\" --user ci:ci --user ci2:ci2 --books test-library\n",
+        "#!/bin/sh\necho $$ > '{pid}'\nexec '{bin}' serve --bind \"127.0.0.1:$SYNC_PORT\" --user ci:ci --user ci2:ci2 --sync-off-user ci3:ci3 --books test-library\n",
         pid = pid_file.display(),
         bin = env!("CARGO_BIN_EXE_kosync-contract"),
     );
@@ -489,6 +489,15 @@ fn the_server_recipe_verifies_a_server_started_in_the_background() {
     let report = json_report(&runner.checkout.join("kosync-contract.json"));
     assert_eq!(report["exit_code"], 0, "{report}");
     assert_eq!(report["target"], format!("http://127.0.0.1:{port}"));
+    // With --document, a second user and a sync-off user nothing is skipped,
+    // and exit 0 came without --allow-skips.
+    let none_skipped = report["results"].as_array().into_iter().flatten().all(|r| {
+        r["status"] != "skipped"
+            || !r["reason"]
+                .as_str()
+                .is_some_and(|s| s.contains("--disabled-user"))
+    });
+    assert!(none_skipped, "S-OFF-1 was skipped: {report}");
     // With --document and a second user nothing is skipped for want of them.
     let skipped: Vec<&serde_json::Value> = report["results"]
         .as_array()

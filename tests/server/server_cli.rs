@@ -314,6 +314,24 @@ async fn bad_arguments_exit_2_naming_the_problem() {
             vec!["--books".into(), "/tmp".into(), "--any-document".into()],
             "cannot be used with",
         ),
+        (
+            vec![
+                "--dialect".into(),
+                "kosync".into(),
+                "--sync-off-user".into(),
+                "c:pw".into(),
+            ],
+            "--sync-off-user applies to the booklore dialect only",
+        ),
+        (
+            vec![
+                "--user".into(),
+                "ann:a".into(),
+                "--sync-off-user".into(),
+                "ann:b".into(),
+            ],
+            "\"ann\" is given twice",
+        ),
     ];
     for (args, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -363,4 +381,35 @@ async fn sigterm_stops_the_server_cleanly() {
         let _ = e.read_to_string(&mut stderr).await;
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A sync-off user (BookLore's per-user KOReader switch) from the command
+/// line: its pulls and pushes get 401 while the other users' go through, and the banner
+/// says which user it is, so a CI recipe can check S-OFF-1 against `serve`.
+#[tokio::test]
+async fn a_sync_off_user_is_refused_and_named_in_the_banner() {
+    let served = serve(&["--user", "ann:ann-pw", "--sync-off-user", "off:off-pw"]).await;
+    assert!(
+        served.banner.contains("off / off-pw") && served.banner.contains("sync switched off"),
+        "{}",
+        served.banner
+    );
+    let (on, _) = pull(&served.url, Dialect::BookLore, ("ann", "ann-pw"), BOOK).await;
+    let (off, _) = pull(&served.url, Dialect::BookLore, ("off", "off-pw"), BOOK).await;
+    assert_eq!(
+        (on, off),
+        (404, 401),
+        "ann has no progress yet; off is refused"
+    );
+    assert_eq!(
+        push(
+            &served.url,
+            Dialect::BookLore,
+            ("off", "off-pw"),
+            BOOK,
+            "/body/p[1]"
+        )
+        .await,
+        401
+    );
 }
