@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::results::{self, Status};
+use super::results::{self, Note, Status};
 use super::spec::{RuleBlock, SpecFeature, SpecScenario, SpecStep};
 use super::{anchor, Spec};
 use crate::contract::catalogue::{self, Level};
@@ -234,7 +234,17 @@ fn summary(out: &mut String, spec: &Spec) {
     out.push_str("</div>\n</header>\n");
 }
 
-/// The reading the contract chose for a rule where the source is silent, or nothing.
+/// What a rule says, for a table cell: its text, then the reading the contract
+/// chose where the source is silent and the "why it matters" line, if any.
+fn rule_says(rule: &catalogue::Rule) -> String {
+    format!(
+        "{}{}{}",
+        esc(rule.text),
+        reading_note(rule.reading),
+        why_note(rule.why)
+    )
+}
+
 /// The rule's "why it matters" line, under its text.
 fn why_note(why: &str) -> String {
     if why.is_empty() {
@@ -247,6 +257,7 @@ fn why_note(why: &str) -> String {
     }
 }
 
+/// The reading the contract chose for a rule where the source is silent, or nothing.
 fn reading_note(reading: Option<&str>) -> String {
     reading
         .map(|r| {
@@ -335,10 +346,8 @@ fn catalogue_section(out: &mut String, spec: &Spec) {
             rule_anchor(rule.id),
             esc(rule.id),
             level_badge(rule.level),
-            esc(rule.text)
+            rule_says(rule)
         );
-        out.push_str(&reading_note(rule.reading));
-        out.push_str(&why_note(rule.why));
         let _ = write!(
             out,
             "<div class=\"src\">{}</div></td><td class=\"cover\">",
@@ -393,15 +402,12 @@ fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
         for rule in rules {
             let _ = write!(
                 out,
-                "<tr><td class=\"id\"><a href=\"#{}\"><b>{}</b></a></td><td>{}</td><td>{}",
+                "<tr><td class=\"id\"><a href=\"#{}\"><b>{}</b></a></td><td>{}</td><td>{}</td></tr>\n",
                 rule_anchor(rule.id),
                 esc(rule.id),
                 level_badge(rule.level),
-                esc(rule.text)
+                rule_says(rule)
             );
-            out.push_str(&reading_note(rule.reading));
-            out.push_str(&why_note(rule.why));
-            out.push_str("</td></tr>\n");
         }
         out.push_str("</tbody></table>\n");
     }
@@ -521,38 +527,28 @@ fn scenario_card(
                 scenario_status_chip(t.status_of(feature, scenario))
             );
         }
-        for t in &spec.targets {
-            for r in t.results_for(feature, scenario) {
-                match r.status {
-                    Status::Failed | Status::Error => {
-                        let _ = write!(
-                            out,
-                            "<dl class=\"failure\"><dt>{} — {} ({})</dt>",
-                            esc(&t.label),
-                            esc(&r.scenario),
-                            r.status.word()
-                        );
-                        for (what, v) in r.details() {
-                            let _ = write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
-                        }
-                        out.push_str("</dl>");
+        for (t, r, note) in results::notes(&spec.targets, feature, scenario) {
+            match note {
+                Note::Failure => {
+                    let _ = write!(
+                        out,
+                        "<dl class=\"failure\"><dt>{} — {} ({})</dt>",
+                        esc(&t.label),
+                        esc(&r.scenario),
+                        r.status.word()
+                    );
+                    for (what, v) in r.details() {
+                        let _ = write!(out, "<dt>{what}</dt><dd><code>{}</code></dd>", esc(&v));
                     }
-                    Status::Skipped | Status::NotApplicable => {
-                        if let Some(reason) = results::show(&r.reason) {
-                            let what = if r.status == Status::Skipped {
-                                "Skipped"
-                            } else {
-                                "Not applicable"
-                            };
-                            let _ = write!(
-                                out,
-                                "<p class=\"skip-reason\">{what} on {}: {}</p>",
-                                esc(&t.label),
-                                esc(&reason)
-                            );
-                        }
-                    }
-                    _ => {}
+                    out.push_str("</dl>");
+                }
+                Note::Reason { what, reason } => {
+                    let _ = write!(
+                        out,
+                        "<p class=\"skip-reason\">{what} on {}: {}</p>",
+                        esc(&t.label),
+                        esc(&reason)
+                    );
                 }
             }
         }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::results::{self, Status};
+use super::results::{self, Note};
 use super::spec::{SpecFeature, SpecScenario, SpecStep};
 use super::{page_name, Spec};
 use crate::contract::catalogue::{self, Level};
@@ -120,38 +120,28 @@ fn scenario_section(
             let _ = writeln!(out, "| {} | {} |", cell(&target.label), status.mark());
         }
         out.push('\n');
-        for target in &spec.targets {
-            for r in target.results_for(feature, scenario) {
-                match r.status {
-                    Status::Failed | Status::Error => {
-                        let _ = writeln!(
-                            out,
-                            "> **{}** {} `{}`",
-                            cell(&target.label),
-                            r.status.word(),
-                            r.scenario
-                        );
-                        for (what, v) in r.details() {
-                            let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
-                        }
-                        out.push('\n');
+        for (target, r, note) in results::notes(&spec.targets, feature, scenario) {
+            match note {
+                Note::Failure => {
+                    let _ = writeln!(
+                        out,
+                        "> **{}** {} `{}`",
+                        cell(&target.label),
+                        r.status.word(),
+                        r.scenario
+                    );
+                    for (what, v) in r.details() {
+                        let _ = writeln!(out, ">\n> {what}: `{}`", v.replace('`', "'"));
                     }
-                    Status::Skipped | Status::NotApplicable => {
-                        if let Some(reason) = results::show(&r.reason) {
-                            let what = if r.status == Status::Skipped {
-                                "Skipped"
-                            } else {
-                                "Not applicable"
-                            };
-                            let _ = writeln!(
-                                out,
-                                "{what} on {}: {}\n",
-                                inline(&target.label),
-                                inline(&reason)
-                            );
-                        }
-                    }
-                    _ => {}
+                    out.push('\n');
+                }
+                Note::Reason { what, reason } => {
+                    let _ = writeln!(
+                        out,
+                        "{what} on {}: {}\n",
+                        inline(&target.label),
+                        inline(&reason)
+                    );
                 }
             }
         }

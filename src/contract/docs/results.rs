@@ -195,6 +195,45 @@ impl TargetResults {
     }
 }
 
+/// What a page says under a scenario about one target's result, beside its
+/// status mark. The HTML and Markdown pages render the same notes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// The scenario failed (or could not run) there: the result's details follow.
+    Failure,
+    /// Why it was skipped (`what` is "Skipped") or did not apply ("Not applicable").
+    Reason { what: &'static str, reason: String },
+}
+
+/// Every note of `scenario` across `targets`, in target order then result
+/// order: failures always, skips and not-applicables when they say why,
+/// nothing for passes and results not run.
+pub fn notes<'a>(
+    targets: &'a [TargetResults],
+    feature: &'a SpecFeature,
+    scenario: &'a SpecScenario,
+) -> impl Iterator<Item = (&'a TargetResults, &'a CaseResult, Note)> + 'a {
+    targets.iter().flat_map(move |target| {
+        target
+            .results_for(feature, scenario)
+            .filter_map(move |r| {
+                let note = match r.status {
+                    Status::Failed | Status::Error => Note::Failure,
+                    Status::Skipped => Note::Reason {
+                        what: "Skipped",
+                        reason: show(&r.reason)?,
+                    },
+                    Status::NotApplicable => Note::Reason {
+                        what: "Not applicable",
+                        reason: show(&r.reason)?,
+                    },
+                    _ => return None,
+                };
+                Some((target, r, note))
+            })
+    })
+}
+
 /// Read one report file. The error names the file and says what is wrong
 /// with it (with serde's line and column for bad JSON).
 pub fn load(path: &Path) -> anyhow::Result<Report> {
