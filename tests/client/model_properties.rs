@@ -13,10 +13,11 @@ use crate::support;
 
 use std::collections::{HashMap, VecDeque};
 
+use kosync_contract::contract::client::differential::{settings_patch_strategy, settings_strategy};
 use kosync_contract::model::sim::{Fault, SimServer};
 use kosync_contract::model::{
-    ClientModel, ConflictStrategy, Effect, Event, HttpOutcome, HttpRequest, Mutant, Position,
-    QueueCounts, RequestId, Settings, SettingsPatch, Snapshot, DEBOUNCE_SECONDS,
+    ClientModel, Effect, Event, HttpOutcome, HttpRequest, Mutant, Position, QueueCounts, RequestId,
+    Settings, SettingsPatch, Snapshot, DEBOUNCE_SECONDS,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRunner};
@@ -53,43 +54,6 @@ fn position() -> impl Strategy<Value = Position> {
     (0u32..=10).prop_map(|page| Position::at_page(page, 10))
 }
 
-fn strategy() -> impl Strategy<Value = ConflictStrategy> {
-    prop_oneof![
-        Just(ConflictStrategy::Silently),
-        Just(ConflictStrategy::Prompt),
-        Just(ConflictStrategy::Disable)
-    ]
-}
-
-fn patch() -> impl Strategy<Value = SettingsPatch> {
-    let flag = || prop::option::weighted(0.25, any::<bool>());
-    (
-        (flag(), flag(), flag(), flag()),
-        (
-            prop::option::weighted(0.2, strategy()),
-            prop::option::weighted(0.2, strategy()),
-        ),
-        (flag(), flag(), prop::option::weighted(0.25, -1i64..=4)),
-    )
-        .prop_map(
-            |(
-                (enabled, pull_on_open, pull_on_resume, manual_only),
-                (newer_strategy, older_strategy),
-                (periodic_updates, set_read_on_rating, pages_per_sync),
-            )| SettingsPatch {
-                enabled,
-                pull_on_open,
-                pull_on_resume,
-                newer_strategy,
-                older_strategy,
-                periodic_updates,
-                pages_per_sync,
-                set_read_on_rating,
-                manual_only,
-            },
-        )
-}
-
 fn event() -> impl Strategy<Value = Event> {
     let document = prop_oneof![Just(A.to_string()), Just(B.to_string())];
     prop_oneof![
@@ -105,7 +69,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),
         3 => prop::sample::select(vec![1u64, 5, 10, 20, 24, 25, 26, 60])
             .prop_map(|seconds| Event::TimePassed { seconds }),
-        2 => patch().prop_map(|patch| Event::SettingsChanged { patch }),
+        2 => settings_patch_strategy().prop_map(|patch| Event::SettingsChanged { patch }),
     ]
 }
 
@@ -125,38 +89,17 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 pub(crate) fn story() -> impl Strategy<Value = Story> {
-    let settings = (
-        prop::bool::weighted(0.85),
-        prop::bool::weighted(0.25),
-        any::<bool>(),
-        any::<bool>(),
-        prop::bool::weighted(0.8),
-        1u32..=4,
-        (strategy(), strategy(), any::<bool>()),
-    )
-        .prop_map(
-            |(enabled, manual_only, pull_on_open, pull_on_resume, periodic, pages, (n, o, r))| {
-                Settings {
-                    enabled,
-                    manual_only,
-                    pull_on_open,
-                    pull_on_resume,
-                    periodic_updates: periodic,
-                    pages_per_sync: pages,
-                    newer_strategy: n,
-                    older_strategy: o,
-                    set_read_on_rating: r,
-                }
-            },
-        );
     let held = prop::option::of((prop_oneof![Just(A), Just(B)], 0u32..=10));
-    (settings, held, prop::collection::vec(step(), 1..60)).prop_map(|(settings, held, steps)| {
-        Story {
+    (
+        settings_strategy(),
+        held,
+        prop::collection::vec(step(), 1..60),
+    )
+        .prop_map(|(settings, held, steps)| Story {
             settings,
             held,
             steps,
-        }
-    })
+        })
 }
 
 /// Which property a check belongs to; `None` runs them all.

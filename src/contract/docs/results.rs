@@ -214,23 +214,21 @@ pub fn notes<'a>(
     scenario: &'a SpecScenario,
 ) -> impl Iterator<Item = (&'a TargetResults, &'a CaseResult, Note)> + 'a {
     targets.iter().flat_map(move |target| {
-        target
-            .results_for(feature, scenario)
-            .filter_map(move |r| {
-                let note = match r.status {
-                    Status::Failed | Status::Error => Note::Failure,
-                    Status::Skipped => Note::Reason {
-                        what: "Skipped",
-                        reason: show(&r.reason)?,
-                    },
-                    Status::NotApplicable => Note::Reason {
-                        what: "Not applicable",
-                        reason: show(&r.reason)?,
-                    },
-                    _ => return None,
-                };
-                Some((target, r, note))
-            })
+        target.results_for(feature, scenario).filter_map(move |r| {
+            let note = match r.status {
+                Status::Failed | Status::Error => Note::Failure,
+                Status::Skipped => Note::Reason {
+                    what: "Skipped",
+                    reason: show(&r.reason)?,
+                },
+                Status::NotApplicable => Note::Reason {
+                    what: "Not applicable",
+                    reason: show(&r.reason)?,
+                },
+                _ => return None,
+            };
+            Some((target, r, note))
+        })
     })
 }
 

@@ -14,7 +14,8 @@ fn position() -> impl Strategy<Value = Position> {
         .prop_map(|(pages, page)| Position::at_page(page % (pages + 1), pages))
 }
 
-fn strategy() -> impl Strategy<Value = ConflictStrategy> {
+/// Any of the three conflict strategies, equally likely.
+pub fn conflict_strategy() -> impl Strategy<Value = ConflictStrategy> {
     prop_oneof![
         Just(ConflictStrategy::Silently),
         Just(ConflictStrategy::Prompt),
@@ -22,13 +23,16 @@ fn strategy() -> impl Strategy<Value = ConflictStrategy> {
     ]
 }
 
-fn settings() -> impl Strategy<Value = Settings> {
+/// Starting settings: sync mostly enabled, the pulls and periodic updates
+/// mostly on, Manual only rare, a few pages per sync (or the default).
+/// Also the model property test's (`tests/client/model_properties.rs`).
+pub fn settings_strategy() -> impl Strategy<Value = Settings> {
     (
         prop::bool::weighted(0.9),
         prop::bool::weighted(0.8),
         prop::bool::weighted(0.8),
-        strategy(),
-        strategy(),
+        conflict_strategy(),
+        conflict_strategy(),
         prop::bool::weighted(0.8),
         prop_oneof![3 => 1u32..=4, 1 => Just(crate::model::DEFAULT_PAGES_PER_SYNC)],
         any::<bool>(),
@@ -59,13 +63,15 @@ fn settings() -> impl Strategy<Value = Settings> {
         )
 }
 
-fn patch() -> impl Strategy<Value = SettingsPatch> {
+/// A settings change of one setting, `pages_per_sync` possibly invalid
+/// (-1 or 0: C-PUSH-4). Also the model property test's.
+pub fn settings_patch_strategy() -> impl Strategy<Value = SettingsPatch> {
     prop_oneof![
         one_setting(any::<bool>(), |p, v| p.enabled = Some(v)),
         one_setting(any::<bool>(), |p, v| p.pull_on_open = Some(v)),
         one_setting(any::<bool>(), |p, v| p.pull_on_resume = Some(v)),
-        one_setting(strategy(), |p, v| p.newer_strategy = Some(v)),
-        one_setting(strategy(), |p, v| p.older_strategy = Some(v)),
+        one_setting(conflict_strategy(), |p, v| p.newer_strategy = Some(v)),
+        one_setting(conflict_strategy(), |p, v| p.older_strategy = Some(v)),
         one_setting(any::<bool>(), |p, v| p.periodic_updates = Some(v)),
         one_setting(-1i64..=4, |p, v| p.pages_per_sync = Some(v)),
         one_setting(any::<bool>(), |p, v| p.set_read_on_rating = Some(v)),
@@ -108,7 +114,7 @@ fn event() -> impl Strategy<Value = Event> {
         2 => any::<bool>().prop_map(|accept| Event::PromptAnswered { accept }),
         3 => prop::sample::select(vec![1u64, 5, 10, 24, 25, 26, 60])
             .prop_map(|seconds| Event::TimePassed { seconds }),
-        2 => patch().prop_map(|patch| Event::SettingsChanged { patch }),
+        2 => settings_patch_strategy().prop_map(|patch| Event::SettingsChanged { patch }),
     ]
 }
 
@@ -135,7 +141,7 @@ fn step() -> impl Strategy<Value = Step> {
 /// Random cases: start settings, usually Wi-Fi coming up first, then up to `max_steps` steps.
 pub fn case_strategy(max_steps: usize) -> impl Strategy<Value = Case> {
     (
-        settings(),
+        settings_strategy(),
         prop::bool::weighted(0.85),
         prop::collection::vec(step(), 1..=max_steps.max(1)),
     )

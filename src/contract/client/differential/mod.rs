@@ -33,7 +33,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::Serialize;
 
 pub use compare::{attributed_rules, first_difference, step_aspects, values_match};
-pub use generate::case_strategy;
+pub use generate::{case_strategy, conflict_strategy, settings_patch_strategy, settings_strategy};
 pub use render::{
     case_result, preflight, render_report, render_side_by_side, render_steps, unattributed_summary,
 };
