@@ -400,9 +400,9 @@ fn feature_section(out: &mut String, spec: &Spec, feature: &SpecFeature) {
     if !rules.is_empty() {
         out.push_str("<table><thead><tr><th>Rule</th><th>Level</th><th>What it says</th></tr></thead><tbody>\n");
         for rule in rules {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<tr><td class=\"id\"><a href=\"#{}\"><b>{}</b></a></td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td class=\"id\"><a href=\"#{}\"><b>{}</b></a></td><td>{}</td><td>{}</td></tr>",
                 rule_anchor(rule.id),
                 esc(rule.id),
                 level_badge(rule.level),
