@@ -14,8 +14,6 @@ use serde_json::{json, Value};
 use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kosync-contract");
-
 // ---------------------------------------------------------------------------
 // 1. Numbers exact on the way through.
 
@@ -245,29 +243,10 @@ async fn a_complete_request_then_a_write_shutdown_is_always_answered() {
 // ---------------------------------------------------------------------------
 // 3. A blank admin token.
 
-async fn serve_exit(args: &[&str]) -> (Option<i32>, String) {
-    let output = tokio::time::timeout(
-        Duration::from_secs(20),
-        tokio::process::Command::new(BIN)
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0"])
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("serve exits at once")
-    .expect("the binary runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn an_empty_or_blank_admin_token_is_a_usage_error() {
     for token in ["", "   ", "\t"] {
-        let (code, stderr) = serve_exit(&["--admin-token", token]).await;
+        let (code, stderr) = serve_fails(&["--admin-token", token]).await;
         assert_eq!(code, Some(2), "--admin-token {token:?}: {stderr}");
         assert!(stderr.contains("admin-token"), "{stderr}");
     }
@@ -415,26 +394,17 @@ async fn a_body_that_stops_arriving_is_answered_408_after_the_read_timeout() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn stalled_clients_past_the_descriptor_limit_do_not_lock_others_out() {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -n 64 && exec '{BIN}' serve --bind 127.0.0.1:0 --read-timeout 2"
-        ))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("sh starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the banner")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    assert!(url.starts_with("http://"), "{url:?}");
+    let served = started(
+        tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n 64 && exec '{BIN}' serve --bind 127.0.0.1:0 --read-timeout 2"
+            ))
+            // Not piped: nothing reads it, and a full pipe would stall the server.
+            .stderr(std::process::Stdio::null()),
+    )
+    .await;
+    let url = served.url.clone();
     let addr = url.trim_start_matches("http://").to_owned();
     let stalled_head = format!(
         "PUT {} HTTP/1.1\r\nhost: x\r\ncontent-length: 200\r\n\r\n{{\"doc",
@@ -565,24 +535,10 @@ async fn k_reg_names_no_client_can_send_are_refused_with_2003() {
 
 #[tokio::test]
 async fn serve_user_with_an_accent_signs_in_and_a_padded_name_is_refused() {
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--user", "josé:pw"])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("serve starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the banner")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    assert!(url.starts_with("http://"), "{url:?}");
-    assert_eq!(auth_at(&url, Dialect::BookLore, "josé", "pw").await, 200);
-    let (code, stderr) = serve_exit(&["--user", " ann:pw"]).await;
+    let served = serve(&["--user", "josé:pw"]).await;
+    let url = &served.url;
+    assert_eq!(auth_at(url, Dialect::BookLore, "josé", "pw").await, 200);
+    let (code, stderr) = serve_fails(&["--user", " ann:pw"]).await;
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("ann"), "{stderr}");
 }
@@ -650,7 +606,7 @@ async fn the_clock_refuses_times_before_the_epoch() {
 #[tokio::test]
 async fn kosync_only_flags_are_refused_in_the_booklore_dialect() {
     for flag in ["--strict-accept", "--no-registration"] {
-        let (code, stderr) = serve_exit(&[flag]).await;
+        let (code, stderr) = serve_fails(&[flag]).await;
         assert_eq!(code, Some(2), "{flag}: {stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains("kosync"),
@@ -658,7 +614,7 @@ async fn kosync_only_flags_are_refused_in_the_booklore_dialect() {
         );
     }
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = serve_exit(&[
+    let (code, stderr) = serve_fails(&[
         "--dialect",
         "kosync",
         "--books",

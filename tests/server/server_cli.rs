@@ -2,73 +2,14 @@
 //! flags, its errors, and the durability of `--data` across `kill -9`.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
+use crate::server_support::{serve, serve_fails};
 use kosync_contract::protocol::{self, Dialect};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::AsyncReadExt;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kosync-contract");
 const BOOK: &str = "0123456789abcdef0123456789abcdef";
-
-/// A running `serve` process and the URL from its first stdout line.
-struct Served {
-    child: Child,
-    url: String,
-    /// The rest of the banner (read until "press Ctrl-C").
-    banner: String,
-}
-
-async fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--bind", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let read = async {
-        let url = lines.next_line().await.ok().flatten().unwrap_or_default();
-        let mut banner = String::new();
-        while let Ok(Some(line)) = lines.next_line().await {
-            banner.push_str(&line);
-            banner.push('\n');
-            if line.starts_with("press Ctrl-C") {
-                break;
-            }
-        }
-        (url, banner)
-    };
-    let (url, banner) = tokio::time::timeout(Duration::from_secs(20), read)
-        .await
-        .expect("the banner within 20 s");
-    assert!(
-        url.starts_with("http://127.0.0.1:"),
-        "first line is the URL: {url:?}"
-    );
-    Served { child, url, banner }
-}
-
-/// Run `serve` expecting it to fail: (exit code, stderr).
-async fn serve_fails(args: &[&str]) -> (Option<i32>, String) {
-    let output = tokio::time::timeout(
-        Duration::from_secs(20),
-        Command::new(BIN).arg("serve").args(args).output(),
-    )
-    .await
-    .expect("exits promptly")
-    .expect("the binary runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
 
 async fn request(
     method: reqwest::Method,

@@ -14,41 +14,20 @@ use std::time::Duration;
 use kosync_contract::protocol::{self, Dialect};
 use rand::Rng;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kosync-contract");
+use crate::server_support::{serve_command, started, Served};
+
 const PUSHERS: u64 = 16;
 const USER: (&str, &str) = ("ann", "ann-pw");
 
-async fn serve(data: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--user",
-            "ann:ann-pw",
-            "--data",
-        ])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let url = tokio::time::timeout(
-        Duration::from_secs(20),
-        BufReader::new(stdout).lines().next_line(),
+/// `serve` keeping ann's progress in `data`; stderr dropped, as nothing reads it.
+async fn serve_with(data: &std::path::Path) -> Served {
+    started(
+        serve_command(&["--user", "ann:ann-pw", "--data"])
+            .arg(data)
+            .stderr(Stdio::null()),
     )
     .await
-    .expect("the URL within 20 s")
-    .ok()
-    .flatten()
-    .unwrap_or_default();
-    assert!(url.starts_with("http://"), "{url:?}");
-    (child, url)
 }
 
 fn document(pusher: u64) -> String {
@@ -114,7 +93,7 @@ async fn acknowledged_pushes_survive_kill_9_under_concurrent_load() {
         .unwrap();
     let mut acknowledged_total = 0;
     for trial in 0..trials {
-        let (mut child, url) = serve(&data).await;
+        let Served { mut child, url, .. } = serve_with(&data).await;
         let acked: Vec<Arc<AtomicU64>> = (0..PUSHERS).map(|_| Arc::default()).collect();
         let tasks: Vec<_> = (0..PUSHERS)
             .map(|p| {
@@ -134,7 +113,11 @@ async fn acknowledged_pushes_survive_kill_9_under_concurrent_load() {
             let _ = task.await;
         }
 
-        let (_restarted, url) = serve(&data).await;
+        let Served {
+            child: _restarted,
+            url,
+            ..
+        } = serve_with(&data).await;
         for p in 0..PUSHERS {
             let acked = acked[p as usize].load(Ordering::SeqCst);
             acknowledged_total += acked;

@@ -272,3 +272,87 @@ pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
     let port = socket.local_addr().expect("addr").port();
     (socket, port)
 }
+
+// ---------------------------------------------------------------------------
+// `kosync-contract serve` as a process.
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kosync-contract");
+
+/// A running `serve` process, the URL of its first stdout line and the rest
+/// of its banner (read until "press Ctrl-C").
+pub struct Served {
+    pub child: tokio::process::Child,
+    pub url: String,
+    pub banner: String,
+}
+
+/// `serve --bind 127.0.0.1:0 ARGS`, killed when dropped; the caller adds
+/// arguments and decides where stderr goes.
+pub fn serve_command(args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(BIN);
+    command
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .kill_on_drop(true);
+    command
+}
+
+/// `serve --bind 127.0.0.1:0 ARGS` running, its stderr piped (read it after it exits).
+pub async fn serve(args: &[&str]) -> Served {
+    started(serve_command(args).stderr(std::process::Stdio::piped())).await
+}
+
+/// Start `command` (a `serve`, however it is wrapped) with its stdout piped
+/// and read the banner; the URL must come within 20 s.
+pub async fn started(command: &mut tokio::process::Command) -> Served {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let read = async {
+        let url = lines.next_line().await.ok().flatten().unwrap_or_default();
+        let mut banner = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("press Ctrl-C") {
+                break;
+            }
+        }
+        (url, banner)
+    };
+    let (url, banner) = tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the banner within 20 s");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "first line is the URL: {url:?}"
+    );
+    Served { child, url, banner }
+}
+
+/// Run `serve ARGS` expecting it to exit at once: (exit code, stderr). It
+/// binds an ephemeral port unless ARGS name one, so a server that wrongly
+/// starts takes no fixed port (and fails the 20 s limit).
+pub async fn serve_fails(args: &[&str]) -> (Option<i32>, String) {
+    let mut command = tokio::process::Command::new(BIN);
+    command.arg("serve");
+    if !args.contains(&"--bind") {
+        command.args(["--bind", "127.0.0.1:0"]);
+    }
+    let output = tokio::time::timeout(
+        Duration::from_secs(20),
+        command.args(args).kill_on_drop(true).output(),
+    )
+    .await
+    .expect("serve exits at once")
+    .expect("the binary runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

@@ -113,7 +113,15 @@ impl Mutated {
     /// The settings the inner client is told, given the user's.
     fn inner_settings(&self) -> Settings {
         let mut s = self.user.clone();
-        let swap = |s: ConflictStrategy, from, to| if s == from { to } else { s };
+        use ConflictStrategy::{Disable, Prompt, Silently};
+        // Both directions' strategy `from` read as `to`.
+        fn read_as(s: &mut Settings, from: ConflictStrategy, to: ConflictStrategy) {
+            for strategy in [&mut s.newer_strategy, &mut s.older_strategy] {
+                if *strategy == from {
+                    *strategy = to;
+                }
+            }
+        }
         match self.mutant {
             Mutant::PushesWhenDisabled | Mutant::QueuesWhenDisabled => s.enabled = true,
             Mutant::SnapshotDroppedWhenOffline => s.enabled &= self.wifi,
@@ -128,48 +136,13 @@ impl Mutated {
             Mutant::DirectionSwapped => {
                 std::mem::swap(&mut s.newer_strategy, &mut s.older_strategy)
             }
-            Mutant::SilentlyPrompts => {
-                s.newer_strategy = swap(
-                    s.newer_strategy,
-                    ConflictStrategy::Silently,
-                    ConflictStrategy::Prompt,
-                );
-                s.older_strategy = swap(
-                    s.older_strategy,
-                    ConflictStrategy::Silently,
-                    ConflictStrategy::Prompt,
-                );
-            }
-            Mutant::PromptAppliesWithoutAsking => {
-                s.newer_strategy = swap(
-                    s.newer_strategy,
-                    ConflictStrategy::Prompt,
-                    ConflictStrategy::Silently,
-                );
-                s.older_strategy = swap(
-                    s.older_strategy,
-                    ConflictStrategy::Prompt,
-                    ConflictStrategy::Silently,
-                );
-            }
-            Mutant::DisableStillPrompts => {
-                s.newer_strategy = swap(
-                    s.newer_strategy,
-                    ConflictStrategy::Disable,
-                    ConflictStrategy::Prompt,
-                );
-                s.older_strategy = swap(
-                    s.older_strategy,
-                    ConflictStrategy::Disable,
-                    ConflictStrategy::Prompt,
-                );
-            }
+            Mutant::SilentlyPrompts => read_as(&mut s, Silently, Prompt),
+            Mutant::PromptAppliesWithoutAsking => read_as(&mut s, Prompt, Silently),
+            Mutant::DisableStillPrompts => read_as(&mut s, Disable, Prompt),
             Mutant::OlderDirectionApplied => {
-                s.older_strategy = swap(
-                    s.older_strategy,
-                    ConflictStrategy::Disable,
-                    ConflictStrategy::Silently,
-                );
+                if s.older_strategy == Disable {
+                    s.older_strategy = Silently;
+                }
             }
             Mutant::CounterNeverRestarts if self.periodic_fired => s.pages_per_sync = 1,
             _ => {}
