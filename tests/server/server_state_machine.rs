@@ -6,11 +6,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kosync_contract::contract::report::Status;
+use kosync_contract::contract::report::{CaseResult, Status};
 use kosync_contract::contract::server::property::{check, PropertyOptions};
 use kosync_contract::contract::server::world::ServerTarget;
 use kosync_contract::protocol::Dialect;
 use kosync_contract::server::Defect;
+
+/// The built-in server in `dialect`, with `defect` switched on.
+fn built_in(dialect: Dialect, defect: Option<Defect>) -> Arc<ServerTarget> {
+    Arc::new(ServerTarget::built_in(dialect, defect, Duration::from_secs(10)).expect("client"))
+}
+
+/// The stateful property against `target`: `cases` sequences from `seed`, one at a time.
+async fn run(target: &Arc<ServerTarget>, cases: u32, seed: u64) -> CaseResult {
+    check(
+        Arc::clone(target),
+        PropertyOptions {
+            cases,
+            seed,
+            jobs: 1,
+        },
+    )
+    .await
+}
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -22,18 +40,8 @@ fn cases() -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_agree_with_the_model_in_both_dialects() {
     for dialect in [Dialect::BookLore, Dialect::Kosync] {
-        let target = Arc::new(
-            ServerTarget::built_in(dialect, None, Duration::from_secs(10)).expect("client"),
-        );
-        let result = check(
-            target,
-            PropertyOptions {
-                cases: cases(),
-                seed: 2024,
-                jobs: 1,
-            },
-        )
-        .await;
+        let target = built_in(dialect, None);
+        let result = run(&target, cases(), 2024).await;
         assert_eq!(result.status, Status::Passed, "{dialect}: {result:#?}");
         assert!(result.rules.iter().any(|r| r == "S-LWW-1"));
         assert!(result.rules.iter().any(|r| r == "S-ISO-1"));
@@ -42,23 +50,8 @@ async fn random_sequences_agree_with_the_model_in_both_dialects() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
-    let target = Arc::new(
-        ServerTarget::built_in(
-            Dialect::BookLore,
-            Some(Defect::FirstWriteWins),
-            Duration::from_secs(10),
-        )
-        .expect("client"),
-    );
-    let result = check(
-        Arc::clone(&target),
-        PropertyOptions {
-            cases: 64,
-            seed: 5,
-            jobs: 1,
-        },
-    )
-    .await;
+    let target = built_in(Dialect::BookLore, Some(Defect::FirstWriteWins));
+    let result = run(&target, 64, 5).await;
     assert_eq!(result.status, Status::Failed, "{result:#?}");
     assert_eq!(result.rules, vec!["S-LWW-1"], "{result:#?}");
     // The shortest failing sequence: push, push again, pull.
@@ -76,15 +69,7 @@ async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
         .is_some_and(|s| s.contains("--seed 5")));
 
     // The same seed finds the same failure.
-    let again = check(
-        target,
-        PropertyOptions {
-            cases: 64,
-            seed: 5,
-            jobs: 1,
-        },
-    )
-    .await;
+    let again = run(&target, 64, 5).await;
     assert_eq!(again.rules, result.rules);
     assert_eq!(again.expected, result.expected);
 }
@@ -92,23 +77,8 @@ async fn first_write_wins_is_caught_and_shrunk_to_curl_lines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mixed_users_are_caught_as_isolation() {
     for dialect in [Dialect::BookLore, Dialect::Kosync] {
-        let target = Arc::new(
-            ServerTarget::built_in(
-                dialect,
-                Some(Defect::SharedAcrossUsers),
-                Duration::from_secs(10),
-            )
-            .expect("client"),
-        );
-        let result = check(
-            target,
-            PropertyOptions {
-                cases: 64,
-                seed: 8,
-                jobs: 1,
-            },
-        )
-        .await;
+        let target = built_in(dialect, Some(Defect::SharedAcrossUsers));
+        let result = run(&target, 64, 8).await;
         assert_eq!(result.status, Status::Failed, "{dialect}: {result:#?}");
         assert_eq!(result.rules, vec!["S-ISO-1"], "{dialect}: {result:#?}");
         assert!(result.transcript.len() <= 3, "{:#?}", result.transcript);
@@ -117,23 +87,8 @@ async fn mixed_users_are_caught_as_isolation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepting_any_key_is_caught_as_s_auth_2() {
-    let target = Arc::new(
-        ServerTarget::built_in(
-            Dialect::Kosync,
-            Some(Defect::AcceptAnyKey),
-            Duration::from_secs(10),
-        )
-        .expect("client"),
-    );
-    let result = check(
-        target,
-        PropertyOptions {
-            cases: 64,
-            seed: 1,
-            jobs: 1,
-        },
-    )
-    .await;
+    let target = built_in(Dialect::Kosync, Some(Defect::AcceptAnyKey));
+    let result = run(&target, 64, 1).await;
     assert_eq!(result.rules, vec!["S-AUTH-2"], "{result:#?}");
     assert_eq!(result.transcript.len(), 1, "{:#?}", result.transcript);
 }
