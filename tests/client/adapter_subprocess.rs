@@ -34,6 +34,16 @@ fn driver(cmd: &str, timeout_ms: u64) -> SubprocessDriver {
     )
 }
 
+/// The broken adapter `name` started (its init answered), and what it declared.
+async fn started(name: &str) -> (SubprocessDriver, Capabilities) {
+    let mut d = driver(&fixture(name), 5_000);
+    let declared = d
+        .start(&identity(), &Settings::default())
+        .await
+        .expect("init is answered");
+    (d, declared)
+}
+
 async fn start_error(cmd: &str, timeout_ms: u64) -> (String, Vec<String>) {
     let mut d = driver(cmd, timeout_ms);
     match d.start(&identity(), &Settings::default()).await {
@@ -105,10 +115,7 @@ async fn a_reply_to_the_wrong_message_is_out_of_order() {
 
 #[tokio::test]
 async fn an_adapter_dying_mid_session_fails_that_event_and_every_later_one() {
-    let mut d = driver(&fixture("ready_then_exit.sh"), 5_000);
-    d.start(&identity(), &Settings::default())
-        .await
-        .expect("init is answered");
+    let (mut d, _) = started("ready_then_exit.sh").await;
     let err = d
         .send(&Event::WifiConnected)
         .await
@@ -152,10 +159,7 @@ async fn capabilities_under_protocol_1_are_refused() {
 
 #[tokio::test]
 async fn a_declared_count_must_come_with_a_queue() {
-    let mut d = driver(&fixture("v2_no_queue_with_counts.sh"), 5_000);
-    d.start(&identity(), &Settings::default())
-        .await
-        .expect("init is answered");
+    let (mut d, _) = started("v2_no_queue_with_counts.sh").await;
     let err = d
         .send(&Event::WifiConnected)
         .await
@@ -210,11 +214,7 @@ async fn start_up_has_its_own_allowance_longer_than_a_message() {
 
 #[tokio::test]
 async fn an_event_the_client_does_not_declare_is_never_sent() {
-    let mut d = driver(&fixture("refuses_unknown.sh"), 5_000);
-    let declared = d
-        .start(&identity(), &Settings::default())
-        .await
-        .expect("init is answered");
+    let (mut d, declared) = started("refuses_unknown.sh").await;
     assert!(!declared.has(Capability::Rating));
     for event in [
         Event::RatingSubmitted { stars: 4 },
