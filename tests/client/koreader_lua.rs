@@ -8,23 +8,16 @@
 use std::time::Duration;
 
 use kosync_contract::adapter::subprocess::{AdapterCommand, SubprocessDriver};
-use kosync_contract::adapter::{Capabilities, Capability, ClientDriver, ClientIdentity};
-use kosync_contract::model::{Event, Position, Settings};
+use kosync_contract::adapter::{Capabilities, Capability, ClientDriver};
+use kosync_contract::model::{Event, Settings};
 use kosync_contract::protocol::{self, Dialect};
 use kosync_contract::server::{self, BookPolicy, Fault, RunningServer, ServerConfig, UserSpec};
 
-use crate::support::lua::require_luajit;
-
-const A: &str = "0123456789abcdef0123456789abcdef";
-const USER: &str = "reader";
-const PASSWORD: &str = "secret";
+use crate::support::lua::{koreader_command_line, require_luajit};
+use crate::support::{enabled, identity, open, turn, wait, A, CLOCK_START, PASSWORD, USER};
 
 fn command(mutant: &str) -> AdapterCommand {
-    let line = format!(
-        "KOSYNC_MUTANT={mutant} luajit '{}/fixtures/adapters/koreader/adapter.lua'",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    AdapterCommand::parse(&line).expect("the command line parses")
+    AdapterCommand::parse(&koreader_command_line(mutant)).expect("the command line parses")
 }
 
 async fn server() -> RunningServer {
@@ -32,47 +25,8 @@ async fn server() -> RunningServer {
     config.users.push(UserSpec::with_password(USER, PASSWORD));
     config.books = BookPolicy::AnyDocument;
     let server = server::start(config).await.expect("fake server starts");
+    server.admin().set_clock(CLOCK_START).await.expect("clock");
     server
-        .admin()
-        .set_clock(1_700_000_000)
-        .await
-        .expect("clock");
-    server
-}
-
-fn identity(base_url: &str) -> ClientIdentity {
-    ClientIdentity {
-        base_url: base_url.to_string(),
-        user: USER.to_string(),
-        password: PASSWORD.to_string(),
-        device: "Kobo Libra".to_string(),
-        device_id: "D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0".to_string(),
-        clock_start: 1_700_000_000,
-    }
-}
-
-fn auto_sync() -> Settings {
-    Settings {
-        enabled: true,
-        ..Settings::default()
-    }
-}
-
-fn open(percent: u32) -> Event {
-    Event::BookOpened {
-        document: A.to_string(),
-        position: Position::at_page(percent, 100),
-    }
-}
-
-fn turn(percent: u32) -> Event {
-    Event::PageTurned {
-        position: Position::at_page(percent, 100),
-    }
-}
-
-fn wait(seconds: u64) -> Event {
-    Event::TimePassed { seconds }
 }
 
 /// What the server holds for book A: its percentage, or `None` (404).
@@ -121,7 +75,7 @@ async fn play(driver: &mut SubprocessDriver, events: Vec<Event>) -> usize {
 async fn start(mutant: &str, server: &RunningServer) -> SubprocessDriver {
     let mut driver = SubprocessDriver::new(command(mutant), Duration::from_secs(20));
     driver
-        .start(&identity(&server.base_url()), &auto_sync())
+        .start(&identity(&server.base_url()), &enabled())
         .await
         .expect("the adapter starts");
     driver
@@ -156,7 +110,7 @@ async fn it_declares_what_koreader_has_and_nothing_else() {
 fn resend_fails_twice() -> Vec<Event> {
     vec![
         Event::WifiConnected,
-        open(10),
+        open(A, 10),
         turn(30),
         Event::BookClosed, // this push fails: queued
         Event::WifiLost,
@@ -189,7 +143,11 @@ async fn a_stale_queued_snapshot_never_overwrites_a_newer_position_but_the_mutan
     for (mutant, expected) in [("", Some(0.50)), ("stale_queue_overwrites", Some(0.20))] {
         let server = server().await;
         let mut driver = start(mutant, &server).await;
-        play(&mut driver, vec![Event::WifiConnected, open(10), turn(20)]).await;
+        play(
+            &mut driver,
+            vec![Event::WifiConnected, open(A, 10), turn(20)],
+        )
+        .await;
         fail_next_pushes(&server, 1).await;
         let pending = play(
             &mut driver,
@@ -221,7 +179,7 @@ async fn a_snapshot_queued_with_no_book_open_goes_out_but_the_mutant_strands_it(
             &mut driver,
             vec![
                 Event::WifiConnected,
-                open(10),
+                open(A, 10),
                 wait(30),
                 Event::WifiLost,
                 turn(30),

@@ -11,11 +11,11 @@ use hyper::header::HeaderMap;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use kosync_contract::adapter::model_driver::ModelDriver;
-use kosync_contract::adapter::{ClientDriver, ClientIdentity, DriverError};
+use kosync_contract::adapter::{ClientDriver, DriverError};
 use kosync_contract::model::{Direction, Effect, Event, Mutant, Position, QueueCounts, Settings};
 use kosync_contract::protocol::key_for_password;
 
-const A: &str = "0123456789abcdef0123456789abcdef";
+use crate::support::{enabled, identity, open, A};
 
 #[derive(Debug, Clone)]
 struct Seen {
@@ -108,31 +108,6 @@ async fn serve(pull: (u16, &str), push: u16, pull_delay: Duration) -> TestServer
     }
 }
 
-fn identity(base_url: &str) -> ClientIdentity {
-    ClientIdentity {
-        base_url: base_url.to_string(),
-        user: "reader".to_string(),
-        password: "secret".to_string(),
-        device: "Kobo".to_string(),
-        device_id: "DEV1".to_string(),
-        clock_start: 1_700_000_000,
-    }
-}
-
-fn enabled() -> Settings {
-    Settings {
-        enabled: true,
-        ..Settings::default()
-    }
-}
-
-fn open(percent: u32) -> Event {
-    Event::BookOpened {
-        document: A.to_string(),
-        position: Position::at_page(percent, 100),
-    }
-}
-
 async fn started(driver: &mut ModelDriver, server: &TestServer, settings: Settings) {
     driver
         .start(&identity(&server.base_url), &settings)
@@ -147,7 +122,7 @@ async fn open_pulls_then_pushes_over_real_http() {
     let server = serve((404, r#"{"message":"none"}"#), 200, Duration::ZERO).await;
     let mut driver = ModelDriver::new();
     started(&mut driver, &server, enabled()).await;
-    let obs = driver.send(&open(25)).await.expect("open");
+    let obs = driver.send(&open(A, 25)).await.expect("open");
     assert!(
         obs.effects.is_empty(),
         "a 404 shows nothing: {:?}",
@@ -197,7 +172,7 @@ async fn prompts_stay_open_until_answered() {
     .await;
     let mut driver = ModelDriver::new();
     started(&mut driver, &server, enabled()).await;
-    let obs = driver.send(&open(10)).await.expect("open");
+    let obs = driver.send(&open(A, 10)).await.expect("open");
     assert_eq!(
         obs.effects,
         vec![Effect::PromptShown {
@@ -228,7 +203,7 @@ async fn failed_push_stays_pending() {
     let server = serve((404, "{}"), 500, Duration::ZERO).await;
     let mut driver = ModelDriver::new();
     started(&mut driver, &server, enabled()).await;
-    let obs = driver.send(&open(10)).await.expect("open");
+    let obs = driver.send(&open(A, 10)).await.expect("open");
     assert_eq!(
         obs.queue,
         QueueCounts {
@@ -255,7 +230,7 @@ async fn unreachable_server_is_a_transport_error_not_a_driver_error() {
         .await
         .expect("start");
     driver.send(&Event::WifiConnected).await.expect("wifi");
-    let obs = driver.send(&open(10)).await.expect("open");
+    let obs = driver.send(&open(A, 10)).await.expect("open");
     assert!(obs.effects.is_empty());
     assert_eq!(obs.queue.pending, 1);
 }
@@ -283,7 +258,7 @@ async fn mutant_plain_password_is_visible_on_the_wire() {
     let server = serve((404, "{}"), 200, Duration::ZERO).await;
     let mut driver = ModelDriver::new().with_mutant(Mutant::PlainPasswordSent);
     started(&mut driver, &server, enabled()).await;
-    driver.send(&open(10)).await.expect("open");
+    driver.send(&open(A, 10)).await.expect("open");
     let seen = server.seen();
     assert!(!seen.is_empty());
     assert!(seen
@@ -296,7 +271,7 @@ async fn mutant_upload_before_pull_is_visible_on_the_wire() {
     let server = serve((404, "{}"), 200, Duration::from_millis(300)).await;
     let mut driver = ModelDriver::new().with_mutant(Mutant::UploadBeforePull);
     started(&mut driver, &server, enabled()).await;
-    driver.send(&open(10)).await.expect("open");
+    driver.send(&open(A, 10)).await.expect("open");
     let seen = server.seen();
     let get = seen.iter().find(|s| s.method == "GET").expect("pull");
     let put = seen.iter().find(|s| s.method == "PUT").expect("push");

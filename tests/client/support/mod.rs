@@ -5,6 +5,7 @@
 pub mod lua;
 pub mod report;
 
+use kosync_contract::adapter::ClientIdentity;
 use kosync_contract::model::sim::{Exchange, SimServer};
 use kosync_contract::model::{
     model_client, Client, ClientConfig, ClientModel, ConflictStrategy, Effect, Event, Mutant,
@@ -27,6 +28,19 @@ pub fn config() -> ClientConfig {
         "DEV1",
         CLOCK_START,
     )
+}
+
+/// Who the client is when a driver runs it against a server at `base_url`:
+/// the same user, password, device and clock as [`config`].
+pub fn identity(base_url: &str) -> ClientIdentity {
+    ClientIdentity {
+        base_url: base_url.to_string(),
+        user: USER.to_string(),
+        password: PASSWORD.to_string(),
+        device: "Kobo".to_string(),
+        device_id: "DEV1".to_string(),
+        clock_start: CLOCK_START,
+    }
 }
 
 /// Settings with sync enabled and every other value at its default.
