@@ -73,8 +73,8 @@ async fn a_refused_connection_is_one_harness_error() {
     assert!(!message.contains('\n'), "one line: {message}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hanging_pull_fails_its_rule_with_a_timeout() {
+/// A kosync-dialect mock that signs any user in; the test adds the rest.
+async fn signs_in() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/users/auth"))
@@ -83,6 +83,12 @@ async fn a_hanging_pull_fails_its_rule_with_a_timeout() {
         )
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_pull_fails_its_rule_with_a_timeout() {
+    let server = signs_in().await;
     Mock::given(method("GET"))
         .and(path_regex("^/syncs/progress/"))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
@@ -152,14 +158,7 @@ async fn a_server_that_says_yes_to_everything_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_hangs_after_signing_in_ends_the_run_quickly() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/users/auth"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"authorized": "OK"})),
-        )
-        .mount(&server)
-        .await;
+    let server = signs_in().await;
     Mock::given(wiremock::matchers::any())
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
         .mount(&server)
