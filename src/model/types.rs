@@ -305,3 +305,18 @@ impl QueueCounts {
         format!("{}P", self.pending)
     }
 }
+
+/// Take from `timers` (due time, timer) the one that falls due first at or
+/// before `end` — of equal due times, the one scheduled first — or `None`.
+/// Both client models run their virtual-time timers through this, so "in due
+/// order" means the same in each.
+pub(crate) fn take_first_due<T>(timers: &mut Vec<(i64, T)>, end: i64) -> Option<(i64, T)> {
+    let due = timers
+        .iter()
+        .enumerate()
+        .filter(|(_, (at, _))| *at <= end)
+        // `min_by_key` keeps the first of equal minima: scheduling order.
+        .min_by_key(|(_, (at, _))| *at)
+        .map(|(i, _)| i)?;
+    Some(timers.remove(due))
+}

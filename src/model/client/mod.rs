@@ -15,6 +15,7 @@ pub use wire::{ClientConfig, Snapshot};
 
 use super::decision::{governs, Decision, Handled, Outcome};
 use super::profile::{Policy, Profile};
+use super::types::take_first_due;
 use super::{
     valid_pages_per_sync, Effect, Event, Position, QueueCounts, RequestId, Settings, SettingsPatch,
 };
@@ -440,17 +441,9 @@ impl Client {
     /// Run every timer due by `end`, in due order, the clock reading each one's due time.
     fn run_timers(&mut self, end: i64, out: &mut Vec<Effect>) {
         loop {
-            let due = self
-                .timers
-                .iter()
-                .enumerate()
-                .filter(|(_, (at, _))| *at <= end)
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(i, _)| i);
-            let Some(i) = due else {
+            let Some((at, timer)) = take_first_due(&mut self.timers, end) else {
                 return;
             };
-            let (at, timer) = self.timers.remove(i);
             self.now = self.now.max(at);
             match timer {
                 // A postponed page upload goes now, whatever the window says.

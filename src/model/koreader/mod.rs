@@ -57,6 +57,7 @@ use std::collections::VecDeque;
 
 use super::decision::{governs, Decision, Handled, Outcome};
 use super::profile::Policy;
+use super::types::take_first_due;
 use super::{
     ClientConfig, ClientModel, Effect, Event, Position, QueueCounts, RequestId, Settings,
     SettingsPatch, Snapshot,
@@ -386,19 +387,11 @@ impl KoreaderClient {
             if self.in_flight.is_some() {
                 return;
             }
-            let due = self
-                .timers
-                .iter()
-                .enumerate()
-                .filter(|(_, (at, _))| *at <= end)
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(i, _)| i);
-            let Some(i) = due else {
+            let Some((at, timer)) = take_first_due(&mut self.timers, end) else {
                 self.now_ms = self.now_ms.max(end);
                 self.advancing_to = None;
                 return;
             };
-            let (at, timer) = self.timers.remove(i);
             self.now_ms = self.now_ms.max(at);
             match timer {
                 Timer::Periodic(view) => self.fire_periodic(view),
