@@ -2,14 +2,15 @@
 //! push carries, the requests it builds, and how it reads a pull's answer.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::Client;
 use crate::model::decision::{governs, Outcome};
 use crate::model::profile::RemoteProgress;
 use crate::model::{Effect, HttpOutcome, HttpRequest, NoticeLevel, Position, RequestId};
 use crate::protocol::{
-    self, Dialect, HEADER_AUTH_KEY, HEADER_AUTH_USER, JSON_CONTENT_TYPE, KOSYNC_ACCEPT,
+    self, Dialect, ProgressPush, HEADER_AUTH_KEY, HEADER_AUTH_USER, JSON_CONTENT_TYPE,
+    KOSYNC_ACCEPT,
 };
 
 /// Who the client is and which server routes it uses; fixed for a session.
@@ -111,16 +112,14 @@ impl Client {
 
     /// C-WIRE-2..5: `PUT {prefix}/syncs/progress` with the snapshot's six fields.
     pub(super) fn send_push(&mut self, snapshot: &Snapshot, out: &mut Vec<Effect>) -> RequestId {
-        let mut body = json!({
-            "document": snapshot.document,
-            "percentage": snapshot.percentage,
-            "progress": snapshot.progress,
-            "device": snapshot.device,
-            "device_id": snapshot.device_id,
-        });
-        if self.policy.push_timestamp {
-            body["timestamp"] = json!(snapshot.timestamp);
-        }
+        let body = ProgressPush {
+            document: snapshot.document.clone(),
+            percentage: snapshot.percentage,
+            progress: snapshot.progress.clone(),
+            timestamp: self.policy.push_timestamp.then_some(snapshot.timestamp),
+            device: snapshot.device.clone(),
+            device_id: Some(snapshot.device_id.clone()),
+        };
         self.decide("C-WIRE-2", Outcome::Uploaded, governs::PUSH_SHAPE);
         self.decide("C-WIRE-3", Outcome::Uploaded, governs::DOCUMENT);
         self.decide("C-WIRE-4", Outcome::Uploaded, governs::AUTH);
@@ -134,7 +133,9 @@ impl Client {
             method: "PUT".to_string(),
             path: self.config.dialect.push_path(),
             headers,
-            body: Some(body),
+            // Strings and numbers only: serializing cannot fail (a NaN would
+            // become null, as with `json!`).
+            body: Some(serde_json::to_value(&body).expect("a push body serializes")),
         }));
         id
     }

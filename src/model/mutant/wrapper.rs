@@ -139,10 +139,8 @@ impl Mutated {
             Mutant::SilentlyPrompts => read_as(&mut s, Silently, Prompt),
             Mutant::PromptAppliesWithoutAsking => read_as(&mut s, Prompt, Silently),
             Mutant::DisableStillPrompts => read_as(&mut s, Disable, Prompt),
-            Mutant::OlderDirectionApplied => {
-                if s.older_strategy == Disable {
-                    s.older_strategy = Silently;
-                }
+            Mutant::OlderDirectionApplied if s.older_strategy == Disable => {
+                s.older_strategy = Silently
             }
             Mutant::CounterNeverRestarts if self.periodic_fired => s.pages_per_sync = 1,
             _ => {}
