@@ -23,44 +23,33 @@ pub fn conflict_strategy() -> impl Strategy<Value = ConflictStrategy> {
     ]
 }
 
-/// Starting settings: sync mostly enabled, the pulls and periodic updates
-/// mostly on, Manual only rare, a few pages per sync (or the default).
-/// Also the model property test's (`tests/client/model_properties.rs`).
-pub fn settings_strategy() -> impl Strategy<Value = Settings> {
-    (
-        prop::bool::weighted(0.9),
-        prop::bool::weighted(0.8),
-        prop::bool::weighted(0.8),
-        conflict_strategy(),
-        conflict_strategy(),
-        prop::bool::weighted(0.8),
-        prop_oneof![3 => 1u32..=4, 1 => Just(crate::model::DEFAULT_PAGES_PER_SYNC)],
-        any::<bool>(),
-        prop::bool::weighted(0.2),
-    )
-        .prop_map(
-            |(
-                enabled,
-                pull_on_open,
-                pull_on_resume,
-                newer_strategy,
-                older_strategy,
-                periodic_updates,
-                pages_per_sync,
-                set_read_on_rating,
-                manual_only,
-            )| Settings {
-                enabled,
-                pull_on_open,
-                pull_on_resume,
-                newer_strategy,
-                older_strategy,
-                periodic_updates,
-                pages_per_sync,
-                set_read_on_rating,
-                manual_only,
-            },
-        )
+prop_compose! {
+    /// Starting settings: sync mostly enabled, the pulls and periodic updates
+    /// mostly on, Manual only rare, a few pages per sync (or the default).
+    /// Also the model property test's (`tests/client/model_properties.rs`).
+    pub fn settings_strategy()(
+        enabled in prop::bool::weighted(0.9),
+        pull_on_open in prop::bool::weighted(0.8),
+        pull_on_resume in prop::bool::weighted(0.8),
+        newer_strategy in conflict_strategy(),
+        older_strategy in conflict_strategy(),
+        periodic_updates in prop::bool::weighted(0.8),
+        pages_per_sync in prop_oneof![3 => 1u32..=4, 1 => Just(crate::model::DEFAULT_PAGES_PER_SYNC)],
+        set_read_on_rating in any::<bool>(),
+        manual_only in prop::bool::weighted(0.2),
+    ) -> Settings {
+        Settings {
+            enabled,
+            pull_on_open,
+            pull_on_resume,
+            newer_strategy,
+            older_strategy,
+            periodic_updates,
+            pages_per_sync,
+            set_read_on_rating,
+            manual_only,
+        }
+    }
 }
 
 /// A settings change of one setting, `pages_per_sync` possibly invalid
