@@ -48,7 +48,7 @@ pub(crate) enum Route {
 /// What a route did.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Answer {
-    SignedIn(UserSpec),
+    SignedIn(std::sync::Arc<UserSpec>),
     Registered(UserSpec),
     Pushed(StoredProgress),
     /// The stored record, or `None` when this user has none for the document.
@@ -248,7 +248,7 @@ pub(crate) fn signed_in(
     shared: &Shared,
     request: &Request,
     rules: Rules,
-) -> Result<UserSpec, AuthFailure> {
+) -> Result<std::sync::Arc<UserSpec>, AuthFailure> {
     let (Some(name), Some(key)) = (
         request.header_utf8(protocol::HEADER_AUTH_USER),
         request.header_utf8(protocol::HEADER_AUTH_KEY),
