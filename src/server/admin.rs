@@ -259,7 +259,7 @@ async fn add_user(shared: &Shared, body: &[u8]) -> Result<Value, Reply> {
 
 fn list_users(shared: &Shared) -> Value {
     let users = shared.users.lock().unwrap_or_else(|p| p.into_inner());
-    json!(users.values().collect::<Vec<_>>())
+    json!(users.values().map(|u| u.as_ref()).collect::<Vec<_>>())
 }
 
 #[derive(Deserialize)]

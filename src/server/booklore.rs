@@ -54,7 +54,8 @@ pub(crate) fn route(request: &Request) -> Route {
 
 /// The wire form of a route's outcome.
 pub(crate) fn to_wire(shared: &Shared, outcome: &Result<Answer, Refusal>) -> Reply {
-    let now = shared.clock.now();
+    // Only error bodies carry a timestamp: read the clock for those alone.
+    let now = || shared.clock.now();
     match outcome {
         Ok(Answer::SignedIn(user)) => Reply::json(200, json!({ "username": user.name })),
         Ok(Answer::Registered(user)) => Reply::json(201, json!({ "username": user.name })),
@@ -62,9 +63,9 @@ pub(crate) fn to_wire(shared: &Shared, outcome: &Result<Answer, Refusal>) -> Rep
         Ok(Answer::Progress(Some(record))) => {
             Reply::json(200, sync::record_json(record, Some(BOOKLORE_DEVICE)))
         }
-        Ok(Answer::Progress(None)) => error(404, "No progress found for user and book", now),
+        Ok(Answer::Progress(None)) => error(404, "No progress found for user and book", now()),
         Ok(Answer::Healthy) => Reply::json(200, json!({ "state": "OK" })),
-        Err(refusal) => refused(refusal, now),
+        Err(refusal) => refused(refusal, now()),
     }
 }
 

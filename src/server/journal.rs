@@ -74,7 +74,8 @@ impl Truncated {
 /// parsed only when the journal is served.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
-    method: String,
+    /// A standard method is a constant: no allocation per request.
+    method: hyper::Method,
     path: String,
     /// `name: value` lines, names in lowercase (one allocation for them all).
     headers: String,
@@ -86,7 +87,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// Keep what is worth keeping of a request head.
-    pub fn arrive(method: &str, path: &str, headers: &HeaderMap, at: i64) -> Self {
+    pub fn arrive(method: &hyper::Method, path: &str, headers: &HeaderMap, at: i64) -> Self {
         let mut truncated = Truncated::default();
         let path = if path.len() > PATH_KEEP {
             truncated.path = Some(path.len());
@@ -119,7 +120,7 @@ impl Recorded {
             truncated.headers = Some(all_bytes);
         }
         Recorded {
-            method: method.to_owned(),
+            method: method.clone(),
             path,
             headers: kept,
             body: Bytes::new(),
@@ -146,7 +147,11 @@ impl Recorded {
 
     /// Bytes this entry holds, for the journal's byte bound.
     fn cost(&self) -> usize {
-        ENTRY_OVERHEAD + self.method.len() + self.path.len() + self.headers.len() + self.body.len()
+        ENTRY_OVERHEAD
+            + self.method.as_str().len()
+            + self.path.len()
+            + self.headers.len()
+            + self.body.len()
     }
 
     fn finish(&mut self, body: &[u8], status: u16) {
@@ -164,7 +169,7 @@ impl Recorded {
     /// The entry as the admin API shows it.
     pub fn to_entry(&self) -> JournalEntry {
         JournalEntry {
-            method: self.method.clone(),
+            method: self.method.to_string(),
             path: self.path.clone(),
             headers: self.header_map(),
             body: if self.truncated.body.is_some() {
@@ -348,7 +353,7 @@ mod tests {
     use super::*;
 
     fn entry(path: &str) -> Recorded {
-        Recorded::arrive("GET", path, &HeaderMap::new(), 0)
+        Recorded::arrive(&hyper::Method::GET, path, &HeaderMap::new(), 0)
     }
 
     fn paths(j: &Journal) -> Vec<String> {
@@ -398,7 +403,12 @@ mod tests {
         headers.insert("x-big", "é".repeat(3000).parse().unwrap());
         let long_path = format!("/{}", "p".repeat(PATH_KEEP * 2));
         let j = Journal::new(10, 1 << 20);
-        let t = j.arrive(Recorded::arrive("PUT", &long_path, &headers, 0));
+        let t = j.arrive(Recorded::arrive(
+            &hyper::Method::PUT,
+            &long_path,
+            &headers,
+            0,
+        ));
         j.complete(t, &[b'{'; BODY_KEEP + 1], 200);
         let e = &j.entries()[0];
         assert!(e.path.len() <= PATH_KEEP);

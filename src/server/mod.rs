@@ -184,7 +184,8 @@ pub(crate) struct Shared {
     /// Largest body read; `None` reads any (only a defective server does).
     pub body_limit: Option<usize>,
     pub admin_token: Option<String>,
-    pub users: Mutex<BTreeMap<String, UserSpec>>,
+    /// Shared, so signing a request in copies a pointer, not the user.
+    pub users: Mutex<BTreeMap<String, Arc<UserSpec>>>,
     pub books: Mutex<BookPolicy>,
     pub store: Arc<dyn ProgressStore>,
     pub journal: journal::Journal,
@@ -194,7 +195,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn user(&self, name: &str) -> Option<UserSpec> {
+    pub fn user(&self, name: &str) -> Option<Arc<UserSpec>> {
         self.users
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -208,7 +209,7 @@ impl Shared {
         self.users
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(user.name.clone(), user);
+            .insert(user.name.clone(), Arc::new(user));
         Ok(())
     }
 
@@ -218,7 +219,7 @@ impl Shared {
         if users.contains_key(&user.name) {
             return false;
         }
-        users.insert(user.name.clone(), user.clone());
+        users.insert(user.name.clone(), Arc::new(user.clone()));
         true
     }
 
@@ -312,7 +313,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let users = kept_users
         .into_iter()
         .chain(config.users.iter().cloned())
-        .map(|u| (u.name.clone(), u))
+        .map(|u| (u.name.clone(), Arc::new(u)))
         .collect();
     let mut books = config.books.clone();
     if let BookPolicy::Known(set) = &mut books {

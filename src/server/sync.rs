@@ -48,7 +48,7 @@ pub(crate) enum Route {
 /// What a route did.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Answer {
-    SignedIn(UserSpec),
+    SignedIn(std::sync::Arc<UserSpec>),
     Registered(UserSpec),
     Pushed(StoredProgress),
     /// The stored record, or `None` when this user has none for the document.
@@ -248,7 +248,7 @@ pub(crate) fn signed_in(
     shared: &Shared,
     request: &Request,
     rules: Rules,
-) -> Result<UserSpec, AuthFailure> {
+) -> Result<std::sync::Arc<UserSpec>, AuthFailure> {
     let (Some(name), Some(key)) = (
         request.header_utf8(protocol::HEADER_AUTH_USER),
         request.header_utf8(protocol::HEADER_AUTH_KEY),
@@ -300,7 +300,58 @@ fn optional_string(
 }
 
 /// The shape of a push body: every field present with its type.
+///
+/// A body as clients send it (every field of its plain type, each once) is
+/// read straight into its fields; anything else goes the general way, which
+/// names the problem. Both readings agree wherever the first one succeeds
+/// (`tests::both_readings_of_a_push_agree`).
 pub(crate) fn parse_push(body: &[u8], rules: Rules) -> Result<CheckedPush, BodyProblem> {
+    match serde_json::from_slice::<PlainPush<'_>>(body) {
+        Ok(plain) => plain.check(rules),
+        Err(_) => parse_push_in_general(body, rules),
+    }
+}
+
+/// A push body whose fields all have their plain types; strings are
+/// borrowed from the body unless they hold escapes. Other fields are ignored,
+/// as the general reading ignores them.
+#[derive(serde::Deserialize)]
+struct PlainPush<'a> {
+    #[serde(borrow)]
+    document: std::borrow::Cow<'a, str>,
+    percentage: f64,
+    #[serde(borrow)]
+    progress: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    device: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    device_id: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl PlainPush<'_> {
+    /// The checks of the general reading that a type cannot express.
+    fn check(self, rules: Rules) -> Result<CheckedPush, BodyProblem> {
+        if self.document.is_empty() {
+            return Err(BodyProblem::DocumentMissing);
+        }
+        if rules.reads_like_lua && self.document.contains(':') {
+            return Err(BodyProblem::DocumentNotAKey);
+        }
+        if rules.device_required && self.device.is_none() {
+            return Err(BodyProblem::DeviceMissing);
+        }
+        Ok(CheckedPush {
+            document: self.document.into_owned(),
+            percentage: self.percentage,
+            progress: self.progress.into_owned(),
+            device: self.device.map(|d| d.into_owned()),
+            device_id: self.device_id.map(|d| d.into_owned()),
+        })
+    }
+}
+
+/// Any push body, each field checked in turn so the first problem is named.
+fn parse_push_in_general(body: &[u8], rules: Rules) -> Result<CheckedPush, BodyProblem> {
     let map = json_object(body)?;
     let document = match map.get("document") {
         None | Some(Value::Null) => return Err(BodyProblem::DocumentMissing),
@@ -354,13 +405,13 @@ pub(crate) fn known_book(shared: &Shared, document: &str) -> Result<(), Refusal>
 }
 
 /// The record a push makes, stamped `timestamp`.
-pub(crate) fn new_record(push: &CheckedPush, timestamp: i64) -> StoredProgress {
+pub(crate) fn new_record(push: CheckedPush, timestamp: i64) -> StoredProgress {
     StoredProgress {
-        document: push.document.clone(),
+        document: push.document,
         percentage: push.percentage,
-        progress: push.progress.clone(),
-        device: push.device.clone().unwrap_or_default(),
-        device_id: push.device_id.clone(),
+        progress: push.progress,
+        device: push.device.unwrap_or_default(),
+        device_id: push.device_id,
         timestamp,
     }
 }
@@ -376,7 +427,7 @@ pub(crate) async fn store_push(
     let document = push.document.clone();
     shared
         .save(owner, &document, move |previous| {
-            new_record(&push, previous.map_or(now, |p| p.timestamp.max(now)))
+            new_record(push, previous.map_or(now, |p| p.timestamp.max(now)))
         })
         .await
         .map_err(|err| Refusal::Store(format!("{err:#}")))
@@ -444,4 +495,119 @@ pub(crate) fn record_json(record: &StoredProgress, device_override: Option<&str>
         }
     }
     Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One field's JSON text, or `None` to leave it out: every type a client
+    /// or an attacker might send, plain and escaped strings included.
+    fn field_value() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            Just(Some("null".to_owned())),
+            Just(Some("\"\"".to_owned())),
+            Just(Some("\"0123456789abcdef\"".to_owned())),
+            Just(Some("\"a:b\"".to_owned())),
+            Just(Some("\"esc\\u00e9aped\\n\"".to_owned())),
+            Just(Some("\"0.25\"".to_owned())),
+            Just(Some("\" 1e-1 \"".to_owned())),
+            Just(Some("\"abc\"".to_owned())),
+            Just(Some("true".to_owned())),
+            Just(Some("[1]".to_owned())),
+            Just(Some("{}".to_owned())),
+            (0.0f64..=1.0).prop_map(|p| Some(format!("{p:?}"))),
+            (-5i64..5).prop_map(|n| Some(n.to_string())),
+            Just(Some("1e400".to_owned())),
+            Just(Some("-0.0".to_owned())),
+        ]
+    }
+
+    /// A field of its plain type (what the direct reading takes), with the
+    /// values the checks look at: empty, with `:`, escaped.
+    fn plain_value(name: &str) -> BoxedStrategy<Option<String>> {
+        let text = prop_oneof![
+            Just("\"\"".to_owned()),
+            Just("\"0123456789abcdef\"".to_owned()),
+            Just("\"a:b\"".to_owned()),
+            Just("\"esc\\u00e9aped\\n\"".to_owned()),
+        ];
+        match name {
+            "percentage" => prop_oneof![
+                (0.0f64..=1.0).prop_map(|p| Some(format!("{p:?}"))),
+                (-2i64..3).prop_map(|n| Some(n.to_string())),
+            ]
+            .boxed(),
+            "document" | "progress" => text.prop_map(Some).boxed(),
+            _ => prop_oneof![
+                Just(None),
+                Just(Some("null".to_owned())),
+                text.prop_map(Some)
+            ]
+            .boxed(),
+        }
+    }
+
+    fn body() -> impl Strategy<Value = String> {
+        let names = ["document", "percentage", "progress", "device", "device_id"];
+        // Mostly plain fields, so bodies the direct reading takes are common
+        // and each of its checks is met; now and then anything at all.
+        let values: Vec<_> = names
+            .iter()
+            .map(|name| prop_oneof![4 => plain_value(name), 1 => field_value()])
+            .collect();
+        (
+            values,
+            proptest::option::weighted(0.1, field_value()),
+            any::<bool>(),
+        )
+            .prop_map(move |(values, repeated, extra)| {
+                let mut fields: Vec<String> = names
+                    .iter()
+                    .zip(&values)
+                    .filter_map(|(name, value)| value.as_ref().map(|v| format!("\"{name}\":{v}")))
+                    .collect();
+                if let Some(Some(value)) = repeated {
+                    // A field given twice: the general reading keeps the last.
+                    fields.push(format!("\"percentage\":{value}"));
+                }
+                if extra {
+                    fields.push("\"timestamp\":1700000000".to_owned());
+                }
+                format!("{{{}}}", fields.join(","))
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn both_readings_of_a_push_agree(body in body()) {
+            for rules in [crate::server::booklore::RULES, crate::server::kosync::RULES] {
+                prop_assert_eq!(
+                    parse_push(body.as_bytes(), rules),
+                    parse_push_in_general(body.as_bytes(), rules),
+                    "{}", body
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_body_takes_the_direct_reading() {
+        let body =
+            br#"{"document":"d","percentage":0.5,"progress":"p","device":"x","device_id":"i"}"#;
+        assert!(serde_json::from_slice::<PlainPush<'_>>(body).is_ok());
+        assert_eq!(
+            parse_push(body, crate::server::booklore::RULES),
+            Ok(CheckedPush {
+                document: "d".into(),
+                percentage: 0.5,
+                progress: "p".into(),
+                device: Some("x".into()),
+                device_id: Some("i".into()),
+            })
+        );
+    }
 }

@@ -162,7 +162,7 @@ impl Defective {
             let document = push.document.clone();
             return shared
                 .save(&user.name, &document, move |_| {
-                    sync::new_record(&push, stamp)
+                    sync::new_record(push, stamp)
                 })
                 .await
                 .map_err(|err| Refusal::Store(format!("{err:#}")));
