@@ -7,12 +7,6 @@ use std::process::ExitCode;
 use kosync_contract::exit::Outcome;
 use kosync_contract::{contract, protocol, server};
 
-// The fake server makes a few short-lived allocations per request (the
-// journal entry, the parsed body, the reply); mimalloc serves those with less
-// CPU than glibc's allocator (scripts/bench-server, issue 11).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Contract tests and a fake server for KOReader / BookLore reading-progress sync.
 ///
 /// Exit codes of the verify commands: 0 conformant; 1 a gating rule failed (a
