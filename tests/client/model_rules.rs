@@ -1,6 +1,10 @@
 //! The reference model, rule by rule: each test plays a short reader's story
 //! against the in-memory stand-in server and checks what a user or the
 //! server would see.
+//!
+//! One file because it is one checklist: a test per client rule in the
+//! catalogue's order, read side by side with `rules.md`; its length is the
+//! number of rules, and each test is short.
 
 use crate::support;
 
