@@ -76,9 +76,11 @@ impl Truncated {
 pub struct Recorded {
     /// A standard method is a constant: no allocation per request.
     method: hyper::Method,
-    path: String,
-    /// `name: value` lines, names in lowercase (one allocation for them all).
-    headers: String,
+    /// The path, then the headers as `name: value` lines, names in lowercase:
+    /// one allocation for the whole head.
+    head: String,
+    /// Where the path ends in `head`.
+    path_len: usize,
     body: Bytes,
     status: u16,
     at: i64,
@@ -91,11 +93,13 @@ impl Recorded {
         let mut truncated = Truncated::default();
         let path = if path.len() > PATH_KEEP {
             truncated.path = Some(path.len());
-            prefix(path, PATH_KEEP).to_owned()
+            prefix(path, PATH_KEEP)
         } else {
-            path.to_owned()
+            path
         };
-        let mut kept = String::with_capacity(headers.len() * 48);
+        let mut kept = String::with_capacity(path.len() + headers.len() * 48);
+        kept.push_str(path);
+        let path_len = kept.len();
         let mut all_bytes = 0;
         for (name, value) in headers {
             // Header names are lowercase already (the http crate normalises them).
@@ -104,10 +108,11 @@ impl Recorded {
             all_bytes += name.len() + value.len();
             let short = prefix(&value, HEADER_VALUE_KEEP);
             let cost = name.len() + short.len();
-            if short.len() < value.len() || kept.len() + cost > HEADERS_KEEP {
+            let headers_kept = kept.len() - path_len;
+            if short.len() < value.len() || headers_kept + cost > HEADERS_KEEP {
                 truncated.headers = Some(0);
             }
-            if kept.len() + cost > HEADERS_KEEP {
+            if headers_kept + cost > HEADERS_KEEP {
                 continue;
             }
             // A header value holds no line break, so lines keep entries apart.
@@ -121,8 +126,8 @@ impl Recorded {
         }
         Recorded {
             method: method.clone(),
-            path,
-            headers: kept,
+            head: kept,
+            path_len,
             body: Bytes::new(),
             status: 0,
             at,
@@ -133,7 +138,7 @@ impl Recorded {
     /// The kept headers by name, repeated ones joined with `, `.
     fn header_map(&self) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
-        for line in self.headers.lines() {
+        for line in self.head[self.path_len..].lines() {
             let (name, value) = line.split_once(": ").unwrap_or((line, ""));
             out.entry(name.to_owned())
                 .and_modify(|v| {
@@ -147,11 +152,7 @@ impl Recorded {
 
     /// Bytes this entry holds, for the journal's byte bound.
     fn cost(&self) -> usize {
-        ENTRY_OVERHEAD
-            + self.method.as_str().len()
-            + self.path.len()
-            + self.headers.len()
-            + self.body.len()
+        ENTRY_OVERHEAD + self.method.as_str().len() + self.head.len() + self.body.len()
     }
 
     fn finish(&mut self, body: &[u8], status: u16) {
@@ -170,7 +171,7 @@ impl Recorded {
     pub fn to_entry(&self) -> JournalEntry {
         JournalEntry {
             method: self.method.to_string(),
-            path: self.path.clone(),
+            path: self.head[..self.path_len].to_owned(),
             headers: self.header_map(),
             body: if self.truncated.body.is_some() {
                 serde_json::Value::String(String::from_utf8_lossy(&self.body).into_owned())

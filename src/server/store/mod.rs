@@ -96,9 +96,25 @@ impl ProgressStore for MemoryStore {
 
     fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress> {
         let mut records = self.lock();
-        let documents = records.entry(owner.to_owned()).or_default();
-        let next = merge(documents.get(document));
-        documents.insert(document.to_owned(), next.clone());
+        // Keys are copied only the first time: most writes replace a record.
+        if !records.contains_key(owner) {
+            records.insert(owner.to_owned(), HashMap::new());
+        }
+        let Some(documents) = records.get_mut(owner) else {
+            unreachable!("the owner's map was inserted above, under the same lock")
+        };
+        let next = match documents.get_mut(document) {
+            Some(slot) => {
+                let next = merge(Some(slot));
+                *slot = next.clone();
+                next
+            }
+            None => {
+                let next = merge(None);
+                documents.insert(document.to_owned(), next.clone());
+                next
+            }
+        };
         ready(Ok(next))
     }
 
