@@ -176,19 +176,26 @@ fn valid_readings_of_the_sources_pass() {
         } else {
             1000
         };
-        let report = differential::run(&candidate, Options::new(cases, 3));
-        assert!(
-            matches!(report.outcome, Outcome::Agreed),
-            "{reading:?} failed:\n{}",
-            differential::render_report(&report)
-        );
+        // Several seeds: seed 3 alone once missed a false alarm that seed 6
+        // finds (CloseBeforePull opening a book whose own snapshots were still
+        // queued, before the reading was narrowed to exclude that case).
+        let mut unattributed = 0;
+        for seed in [3, 6, 7, 8] {
+            let report = differential::run(&candidate, Options::new(cases, seed));
+            assert!(
+                matches!(report.outcome, Outcome::Agreed),
+                "{reading:?} failed (seed {seed}):\n{}",
+                differential::render_report(&report)
+            );
+            unattributed += report.unattributed;
+        }
         let differs = matches!(
             reading,
             Reading::UploadOnWifiUp | Reading::ErrorNoticeOnFailedPull | Reading::StackedPrompts
         );
         if differs {
             assert!(
-                report.unattributed > 0,
+                unattributed > 0,
                 "{reading:?} never made the traces differ: the test proves nothing"
             );
         }

@@ -19,7 +19,10 @@ pub enum Reading {
     /// Opening a book over another (a different one) first closes the
     /// previous one fully: its close upload goes before the new book's pull.
     /// (Reopening the same book that way would make the pull read back the
-    /// close upload: C-PULL-7 forbids it.)
+    /// close upload: C-PULL-7 forbids it. So does opening a book whose own
+    /// snapshots are still queued: the close would upload them first and the
+    /// pull would read them back. In both cases this reading opens as the
+    /// model does.)
     CloseBeforePull,
     /// Wi-Fi coming up uploads what is pending (outside Manual only).
     UploadOnWifiUp,
@@ -87,7 +90,11 @@ impl ClientModel for ReadingClient {
                 if self
                     .inner
                     .position()
-                    .is_some_and(|(open, _)| open != document) =>
+                    .is_some_and(|(open, _)| open != document)
+                    && !self
+                        .inner
+                        .pending()
+                        .any(|queued| queued.document == document) =>
             {
                 let mut handled = self.forward(Event::BookClosed);
                 let opened = self.forward(Event::BookOpened { document, position });
