@@ -335,9 +335,11 @@ static RULES: &[Rule] = &[
         Side::Client,
         "derived from page: Pull behavior and Push behavior (book open)",
         "When a book opens, its pull goes out before the upload of the snapshot that the open \
-         queued, so the client never reads back the snapshot it has just sent. (When another \
-         book is open, its close upload may go before or after; when the same book is \
-         reopened, its close upload goes after the pull too.)",
+         queued, and before any upload of that book's snapshots still queued from earlier, so \
+         the client never reads back a snapshot it has just sent. (When another book is open, \
+         its close upload may go before or after, as long as it carries no snapshot of the \
+         book being opened; when the same book is reopened, its close upload goes after the \
+         pull too.)",
         "Opening a book both pulls and queues a snapshot, and the page does not order the two. \
          The contract picks pull first: uploading first would make the pull return the \
          client's own position and hide any newer remote one.",
