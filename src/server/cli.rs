@@ -278,18 +278,12 @@ pub fn run(args: ServeArgs) -> Outcome {
     } else {
         args.users.clone()
     };
+    let mut names = std::collections::HashSet::new();
     if let Some(twice) = credentials
         .iter()
         .chain(&args.sync_off_users)
-        .enumerate()
-        .find_map(|(i, c)| {
-            credentials
-                .iter()
-                .chain(&args.sync_off_users)
-                .skip(i + 1)
-                .any(|d| d.name == c.name)
-                .then_some(&c.name)
-        })
+        .map(|c| c.name.as_str())
+        .find(|name| !names.insert(*name))
     {
         return fail(&format!("the user {twice:?} is given twice"));
     }
@@ -382,17 +376,14 @@ fn banner_text(args: &ServeArgs, url: &str, users: &[Credentials], library: &str
         ));
     }
     out.push_str("users:\n");
-    for user in users {
+    let sync_off = "; KOReader sync switched off: pull and push answer 401";
+    let listed = users
+        .iter()
+        .map(|u| (u, ""))
+        .chain(args.sync_off_users.iter().map(|u| (u, sync_off)));
+    for (user, note) in listed {
         out.push_str(&format!(
-            "  {} / {}   (x-auth-key {})\n",
-            user.name,
-            user.password,
-            protocol::key_for_password(&user.password)
-        ));
-    }
-    for user in &args.sync_off_users {
-        out.push_str(&format!(
-            "  {} / {}   (x-auth-key {}; KOReader sync switched off: pull and push answer 401)\n",
+            "  {} / {}   (x-auth-key {}{note})\n",
             user.name,
             user.password,
             protocol::key_for_password(&user.password)

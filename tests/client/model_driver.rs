@@ -217,13 +217,7 @@ async fn failed_push_stays_pending() {
 
 #[tokio::test]
 async fn unreachable_server_is_a_transport_error_not_a_driver_error() {
-    // Bound but never listening: the port refuses connections and no other
-    // test can take it while `_held` lives.
-    let _held = tokio::net::TcpSocket::new_v4().expect("socket");
-    _held
-        .bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind");
-    let port = _held.local_addr().expect("addr").port();
+    let (_held, port) = crate::support::refusing_port();
     let mut driver = ModelDriver::new();
     driver
         .start(&identity(&format!("http://127.0.0.1:{port}")), &enabled())

@@ -3,7 +3,10 @@
 #![allow(dead_code)]
 
 pub mod lua;
+#[path = "../../common/ports.rs"]
+mod ports;
 pub mod report;
+pub use ports::refusing_port;
 
 use kosync_contract::adapter::ClientIdentity;
 use kosync_contract::model::sim::{Exchange, SimServer};
