@@ -106,51 +106,29 @@ pub(super) struct PanicDetail {
 
 pub(super) fn classify_panic(info: &event::Info) -> (Status, PanicDetail) {
     if let Some(f) = info.downcast_ref::<StepFailure>() {
-        return (
-            Status::Failed,
-            PanicDetail {
-                expected: Some(f.expected.clone()),
-                actual: f.actual.clone(),
-            },
-        );
+        let detail = PanicDetail {
+            expected: Some(f.expected.clone()),
+            actual: f.actual.clone(),
+        };
+        return (Status::Failed, detail);
     }
-    if let Some(n) = info.downcast_ref::<StepNotApplicable>() {
-        return (
-            Status::NotApplicable,
-            PanicDetail {
-                expected: None,
-                actual: n.0.clone(),
-            },
-        );
-    }
-    if let Some(s) = info.downcast_ref::<StepSkip>() {
-        return (
-            Status::Skipped,
-            PanicDetail {
-                expected: None,
-                actual: s.0.clone(),
-            },
-        );
-    }
-    if let Some(h) = info.downcast_ref::<HarnessFault>() {
-        return (
-            Status::Error,
-            PanicDetail {
-                expected: None,
-                actual: h.0.clone(),
-            },
-        );
-    }
-    let message = info
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "a step panicked without a message".to_string());
-    (
-        Status::Failed,
-        PanicDetail {
-            expected: None,
-            actual: message,
-        },
-    )
+    let (status, actual) = if let Some(n) = info.downcast_ref::<StepNotApplicable>() {
+        (Status::NotApplicable, n.0.clone())
+    } else if let Some(s) = info.downcast_ref::<StepSkip>() {
+        (Status::Skipped, s.0.clone())
+    } else if let Some(h) = info.downcast_ref::<HarnessFault>() {
+        (Status::Error, h.0.clone())
+    } else {
+        let message = info
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a step panicked without a message".to_string());
+        (Status::Failed, message)
+    };
+    let detail = PanicDetail {
+        expected: None,
+        actual,
+    };
+    (status, detail)
 }
