@@ -125,3 +125,38 @@ fn each_lua_mutant_fails_verify_client_on_its_rule() {
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
+
+/// The lost update (a snapshot whose second upload fails is counted as
+/// synced) is a MUST failure whichever profile the client is judged by: the
+/// rules every client keeps catch it, and the correct client does not fail them.
+#[test]
+#[ignore = "needs luajit, lua-socket, lua-cjson: apt-get install luajit lua-socket lua-cjson"]
+fn the_lost_update_client_fails_a_must_under_both_profiles() {
+    support::lua::require_luajit();
+    let rule = "C-SAFE-1";
+    assert!(catalogue::find(rule).is_some_and(|r| r.level.gates()));
+    for profile in ["booklore-plugin", "koreader"] {
+        for (mutant, lost) in [("", false), ("second_failure_counted_as_sent", true)] {
+            let adapter = mutant_command_line(mutant);
+            let tags = format!("@{rule}");
+            let (output, report) = verify(
+                &adapter,
+                &["--profile", profile, "--tags", &tags, "--cases", "0"],
+            );
+            let failed = report.as_ref().map(failed_rules).unwrap_or_default();
+            assert_eq!(
+                failed.iter().any(|r| r == rule),
+                lost,
+                "{profile} {mutant:?}: failed {failed:?}\n{}",
+                text(&output)
+            );
+            let expected_exit = if lost { 1 } else { 0 };
+            assert_eq!(
+                output.status.code(),
+                Some(expected_exit),
+                "{profile} {mutant:?}\n{}",
+                text(&output)
+            );
+        }
+    }
+}

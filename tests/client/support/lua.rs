@@ -20,6 +20,8 @@ pub const MUTANTS: &[(&str, &str)] = &[
     ("sync_when_disabled", "C-EN-2"),
     ("no_pull_on_resume", "C-PULL-2"),
     ("no_open_snapshot", "C-PUSH-1"),
+    // The lost update of KOReader's own retry, in a BookLore-style client.
+    ("second_failure_counted_as_sent", "C-SAFE-1"),
 ];
 
 /// The command line that starts the Lua example adapter with `mutant` switched

@@ -107,23 +107,29 @@ fn event() -> impl Strategy<Value = Event> {
     ]
 }
 
-fn step() -> impl Strategy<Value = Step> {
+/// One step of a case, or a burst of server failures: the same request
+/// failing again and again is how a retry loses an update (C-SAFE-1), and
+/// single failures alone seldom hit one item twice.
+fn steps() -> impl Strategy<Value = Vec<Step>> {
     let [a, b] = documents();
     prop_oneof![
-        20 => event().prop_map(|event| Step::Reader { event }),
+        20 => event().prop_map(|event| vec![Step::Reader { event }]),
         2 => (prop::sample::select(vec![a, b]), position())
-            .prop_map(|(document, position)| Step::RemoteProgress { document, position }),
-        1 => prop_oneof![
-            Just(ServerFailure::Status(500)),
-            Just(ServerFailure::Status(503)),
-            Just(ServerFailure::Status(403)),
-            Just(ServerFailure::Dropped),
-            Just(ServerFailure::Garbage),
-        ]
-        .prop_flat_map(|failure| {
-            prop_oneof![Just(FailedMethod::Get), Just(FailedMethod::Put)]
-                .prop_map(move |method| Step::ServerFails { failure, method })
-        }),
+            .prop_map(|(document, position)| vec![Step::RemoteProgress { document, position }]),
+        1 => (
+            prop_oneof![
+                Just(ServerFailure::Status(500)),
+                Just(ServerFailure::Status(503)),
+                Just(ServerFailure::Status(403)),
+                Just(ServerFailure::Dropped),
+                Just(ServerFailure::Garbage),
+            ],
+            prop_oneof![Just(FailedMethod::Get), Just(FailedMethod::Put)],
+            prop_oneof![3 => Just(1usize), 1 => Just(2), 1 => Just(3)],
+        )
+            .prop_map(|(failure, method, times)| {
+                vec![Step::ServerFails { failure, method }; times]
+            }),
     ]
 }
 
@@ -132,9 +138,11 @@ pub fn case_strategy(max_steps: usize) -> impl Strategy<Value = Case> {
     (
         settings_strategy(),
         prop::bool::weighted(0.85),
-        prop::collection::vec(step(), 1..=max_steps.max(1)),
+        prop::collection::vec(steps(), 1..=max_steps.max(1)),
     )
-        .prop_map(|(settings, wifi_first, mut steps)| {
+        .prop_map(move |(settings, wifi_first, bursts)| {
+            let mut steps: Vec<Step> = bursts.into_iter().flatten().collect();
+            steps.truncate(max_steps.max(1));
             if wifi_first {
                 steps.insert(
                     0,

@@ -37,7 +37,7 @@ pub use generate::{case_strategy, conflict_strategy, settings_patch_strategy, se
 pub use render::{
     case_result, preflight, render_report, render_side_by_side, render_steps, unattributed_summary,
 };
-pub use trace::{identity, reference_trace, StepTrace, Trace, WireRequest};
+pub use trace::{identity, model_trace, reference_trace, StepTrace, Trace, WireRequest};
 
 use crate::adapter::{Capabilities, Capability, ClientDriver, DriverError};
 use crate::contract::catalogue;
