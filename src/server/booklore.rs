@@ -4,11 +4,12 @@
 //! Bad credentials → 403 (Spring refusing an unauthenticated request), sync
 //! disabled → 401, unknown book → 404, no progress → 404, registration → 403.
 
+use bytes::Bytes;
 use hyper::Method;
 use serde_json::json;
 
 use super::clock::rfc3339;
-use super::sync::{self, Answer, AuthFailure, Refusal, Route, Rules};
+use super::sync::{self, Answer, AuthFailure, RecordBody, Refusal, Route, Rules};
 use super::wire::{Reply, Request};
 use super::Shared;
 use crate::protocol::{routes, Dialect};
@@ -24,6 +25,9 @@ pub(crate) const RULES: Rules = Rules {
     reads_like_lua: false,
     sign_in_checks_sync: false,
 };
+
+/// What BookLore answers an accepted push.
+const PUSHED: &[u8] = br#"{"status":"progress updated"}"#;
 
 /// BookLore's error body: `{"status", "message", "timestamp"}`.
 pub(crate) fn error(status: u16, message: &str, now: i64) -> Reply {
@@ -59,9 +63,9 @@ pub(crate) fn to_wire(shared: &Shared, outcome: &Result<Answer, Refusal>) -> Rep
     match outcome {
         Ok(Answer::SignedIn(user)) => Reply::json(200, json!({ "username": user.name })),
         Ok(Answer::Registered(user)) => Reply::json(201, json!({ "username": user.name })),
-        Ok(Answer::Pushed(_)) => Reply::json(200, json!({ "status": "progress updated" })),
+        Ok(Answer::Pushed(_)) => Reply::json_text(200, Bytes::from_static(PUSHED)),
         Ok(Answer::Progress(Some(record))) => {
-            Reply::json(200, sync::record_json(record, Some(BOOKLORE_DEVICE)))
+            Reply::json_of(200, &RecordBody::of(record, Some(BOOKLORE_DEVICE)))
         }
         Ok(Answer::Progress(None)) => error(404, "No progress found for user and book", now()),
         Ok(Answer::Healthy) => Reply::json(200, json!({ "state": "OK" })),

@@ -308,7 +308,12 @@ fn drain(rest: Option<Incoming>) {
 /// Turn a reply into a response; the one place media types are set.
 fn render(reply: &Reply) -> hyper::Response<Full<Bytes>> {
     let (content_type, bytes) = match &reply.body {
-        ReplyBody::Json(value) => (protocol::JSON_CONTENT_TYPE, Bytes::from(value.to_string())),
+        ReplyBody::Json(value) => (
+            protocol::JSON_CONTENT_TYPE,
+            // A `Value` always serializes (its map keys are strings).
+            Bytes::from(serde_json::to_vec(value).unwrap_or_default()),
+        ),
+        ReplyBody::JsonText(text) => (protocol::JSON_CONTENT_TYPE, text.clone()),
         ReplyBody::Text(text) => ("text/plain", Bytes::from(text.clone())),
         ReplyBody::Raw {
             content_type,

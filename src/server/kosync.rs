@@ -8,7 +8,7 @@
 use hyper::Method;
 use serde_json::json;
 
-use super::sync::{self, Answer, BodyProblem, Refusal, Route, Rules};
+use super::sync::{self, Answer, BodyProblem, RecordBody, Refusal, Route, Rules};
 use super::wire::{Reply, Request};
 use super::Shared;
 use crate::protocol::{kosync_codes as code, routes, KOSYNC_ACCEPT};
@@ -77,16 +77,26 @@ pub(crate) fn admit(shared: &Shared, route: &Route, request: &Request) -> Result
     }
 }
 
+/// What the reference server answers an accepted push.
+#[derive(serde::Serialize)]
+struct Pushed<'a> {
+    document: &'a str,
+    timestamp: i64,
+}
+
 /// The wire form of a route's outcome.
 pub(crate) fn to_wire(outcome: &Result<Answer, Refusal>) -> Reply {
     match outcome {
         Ok(Answer::SignedIn(_)) => Reply::json(200, json!({ "authorized": "OK" })),
         Ok(Answer::Registered(user)) => Reply::json(201, json!({ "username": user.name })),
-        Ok(Answer::Pushed(stored)) => Reply::json(
+        Ok(Answer::Pushed(stored)) => Reply::json_of(
             200,
-            json!({ "document": stored.document, "timestamp": stored.timestamp }),
+            &Pushed {
+                document: &stored.document,
+                timestamp: stored.timestamp,
+            },
         ),
-        Ok(Answer::Progress(Some(record))) => Reply::json(200, sync::record_json(record, None)),
+        Ok(Answer::Progress(Some(record))) => Reply::json_of(200, &RecordBody::of(record, None)),
         Ok(Answer::Progress(None)) => Reply::json(200, json!({})),
         Ok(Answer::Healthy) => Reply::json(200, json!({ "state": "OK" })),
         Err(refusal) => refused(refusal),

@@ -255,7 +255,7 @@ impl Shared {
         &self,
         owner: &str,
         document: &str,
-    ) -> anyhow::Result<Option<StoredProgress>> {
+    ) -> anyhow::Result<Option<Arc<StoredProgress>>> {
         self.store.get(owner, document).await
     }
 

@@ -52,7 +52,7 @@ pub(crate) enum Answer {
     Registered(UserSpec),
     Pushed(StoredProgress),
     /// The stored record, or `None` when this user has none for the document.
-    Progress(Option<StoredProgress>),
+    Progress(Option<std::sync::Arc<StoredProgress>>),
     Healthy,
 }
 
@@ -231,7 +231,7 @@ pub(crate) async fn pull(
     rules: Rules,
     request: &Request,
     document: &str,
-) -> Result<Option<StoredProgress>, Refusal> {
+) -> Result<Option<std::sync::Arc<StoredProgress>>, Refusal> {
     let user = signed_in(shared, request, rules)?;
     may_sync(&user)?;
     if rules.has_library {
@@ -471,30 +471,38 @@ pub(crate) async fn register(shared: &Shared, user: UserSpec) -> Result<UserSpec
     Ok(user)
 }
 
-/// A stored record as a pull answers it; BookLore names itself as the device.
-pub(crate) fn record_json(record: &StoredProgress, device_override: Option<&str>) -> Value {
-    let mut out = Map::new();
-    out.insert("document".into(), Value::from(record.document.clone()));
-    // A stored percentage is always finite (it came from JSON), so never null.
-    let percentage = serde_json::Number::from_f64(record.percentage)
-        .map(Value::Number)
-        .unwrap_or(Value::Null);
-    out.insert("percentage".into(), percentage);
-    out.insert("progress".into(), Value::from(record.progress.clone()));
-    out.insert("timestamp".into(), Value::from(record.timestamp));
-    match device_override {
-        Some(device) => {
-            out.insert("device".into(), Value::from(device));
-            out.insert("device_id".into(), Value::from(device));
-        }
-        None => {
-            out.insert("device".into(), Value::from(record.device.clone()));
-            if let Some(id) = &record.device_id {
-                out.insert("device_id".into(), Value::from(id.clone()));
-            }
+/// A progress record as a pull answers it, written straight from the record.
+/// Members in alphabetical order, as a JSON object built in a map has them;
+/// `device_id` only when the record has one.
+#[derive(serde::Serialize)]
+pub(crate) struct RecordBody<'a> {
+    device: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_id: Option<&'a str>,
+    document: &'a str,
+    /// Always finite: it came from JSON.
+    percentage: f64,
+    progress: &'a str,
+    timestamp: i64,
+}
+
+impl<'a> RecordBody<'a> {
+    /// `record`, with `device_override` in place of both device fields when
+    /// given (BookLore names every record's device after itself).
+    pub(crate) fn of(record: &'a StoredProgress, device_override: Option<&'a str>) -> Self {
+        let (device, device_id) = match device_override {
+            Some(device) => (device, Some(device)),
+            None => (record.device.as_str(), record.device_id.as_deref()),
+        };
+        RecordBody {
+            device,
+            device_id,
+            document: &record.document,
+            percentage: record.percentage,
+            progress: &record.progress,
+            timestamp: record.timestamp,
         }
     }
-    Value::Object(out)
 }
 
 #[cfg(test)]

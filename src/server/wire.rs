@@ -47,6 +47,10 @@ pub(crate) struct Reply {
 pub(crate) enum ReplyBody {
     /// Served as `application/json`.
     Json(Value),
+    /// JSON written already, served as `application/json`: the replies every
+    /// sync request gets (a pull's record, a push's answer) are written
+    /// straight from their fields, without building a [`Value`] first.
+    JsonText(Bytes),
     /// Plain text, as the reference kosync server answers unknown routes.
     Text(String),
     /// Bytes served as they are under this media type: a fault's raw body,
@@ -63,6 +67,38 @@ impl Reply {
             status,
             body: ReplyBody::Json(body),
             allow: None,
+        }
+    }
+
+    /// `body` written as JSON. Serializing a struct of strings and numbers
+    /// cannot fail; if it ever did, the reply says so as a 500.
+    pub fn json_of(status: u16, body: &impl serde::Serialize) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(text) => Reply::json_text(status, Bytes::from(text)),
+            Err(err) => Reply::json(
+                500,
+                serde_json::json!({ "message": format!("cannot write the reply: {err}") }),
+            ),
+        }
+    }
+
+    /// A JSON body written already (a constant, say).
+    pub fn json_text(status: u16, text: Bytes) -> Self {
+        Reply {
+            status,
+            body: ReplyBody::JsonText(text),
+            allow: None,
+        }
+    }
+
+    /// The body as a JSON value, when it is JSON (for code that edits a
+    /// reply, such as the detection tests' defective servers).
+    #[cfg_attr(not(feature = "mutants"), allow(dead_code))]
+    pub fn json_value(&self) -> Option<Value> {
+        match &self.body {
+            ReplyBody::Json(value) => Some(value.clone()),
+            ReplyBody::JsonText(text) => serde_json::from_slice(text).ok(),
+            ReplyBody::Text(_) | ReplyBody::Raw { .. } => None,
         }
     }
 

@@ -4,6 +4,8 @@
 //! route runs, replaces a route with the reference's steps minus (or plus) one,
 //! changes the outcome, or changes the reply the dialect made of it.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -180,7 +182,9 @@ impl Defective {
         };
         match outcome {
             Ok(Answer::Pushed(r)) => Ok(Answer::Pushed(in_ms(r))),
-            Ok(Answer::Progress(Some(r))) => Ok(Answer::Progress(Some(in_ms(r)))),
+            Ok(Answer::Progress(Some(r))) => Ok(Answer::Progress(Some(Arc::new(in_ms(
+                Arc::unwrap_or_clone(r),
+            ))))),
             other => other,
         }
     }
@@ -305,7 +309,7 @@ async fn pull_ignoring_sync(
     rules: Rules,
     request: &Request,
     document: &str,
-) -> Result<Option<StoredProgress>, Refusal> {
+) -> Result<Option<Arc<StoredProgress>>, Refusal> {
     let user = sync::signed_in(shared, request, rules)?;
     if rules.has_library {
         sync::known_book(shared, document)?;
@@ -336,6 +340,9 @@ async fn register_replacing(
 
 /// Set (or with `None` remove) a member of a JSON object reply.
 fn set_field(reply: &mut Reply, field: &str, value: Option<Value>) {
+    if let (ReplyBody::JsonText(_), Some(parsed)) = (&reply.body, reply.json_value()) {
+        reply.body = ReplyBody::Json(parsed);
+    }
     if let ReplyBody::Json(Value::Object(body)) = &mut reply.body {
         match value {
             Some(value) => {
@@ -350,10 +357,13 @@ fn set_field(reply: &mut Reply, field: &str, value: Option<Value>) {
 
 /// Serve a JSON reply under another media type.
 fn relabel(reply: &mut Reply, content_type: &'static str) {
-    if let ReplyBody::Json(value) = &reply.body {
-        reply.body = ReplyBody::Raw {
-            content_type,
-            bytes: Bytes::from(value.to_string()),
-        };
-    }
+    let bytes = match &reply.body {
+        ReplyBody::Json(value) => Bytes::from(value.to_string()),
+        ReplyBody::JsonText(text) => text.clone(),
+        ReplyBody::Text(_) | ReplyBody::Raw { .. } => return,
+    };
+    reply.body = ReplyBody::Raw {
+        content_type,
+        bytes,
+    };
 }

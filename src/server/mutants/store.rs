@@ -60,7 +60,7 @@ fn tamper(
 }
 
 impl ProgressStore for DefectiveStore {
-    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<Arc<StoredProgress>>> {
         self.inner.get(self.owner(owner), document)
     }
 

@@ -19,7 +19,7 @@
 mod sqlite;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
@@ -79,8 +79,9 @@ pub type StoreFuture<'a, T> = BoxFuture<'a, anyhow::Result<T>>;
 
 /// Progress storage keyed by (owner, document).
 pub trait ProgressStore: Send + Sync {
-    /// The record stored for this owner and document.
-    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>>;
+    /// The record stored for this owner and document, shared: a pull only
+    /// reads it, so the memory store hands out its own copy without cloning.
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<Arc<StoredProgress>>>;
     /// Atomically replace the record with `merge(previous)`; resolves to what
     /// was stored once it is stored for good.
     fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress>;
@@ -105,10 +106,10 @@ fn ready<'a, T: Send + 'a>(value: anyhow::Result<T>) -> StoreFuture<'a, T> {
 #[derive(Default)]
 pub struct MemoryStore {
     /// Owner, then document: looked up by `&str`, without building a key.
-    records: Mutex<HashMap<String, HashMap<String, StoredProgress>>>,
+    records: Mutex<Records>,
 }
 
-type Records = HashMap<String, HashMap<String, StoredProgress>>;
+type Records = HashMap<String, HashMap<String, Arc<StoredProgress>>>;
 
 impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Records> {
@@ -117,7 +118,7 @@ impl MemoryStore {
 }
 
 impl ProgressStore for MemoryStore {
-    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<Arc<StoredProgress>>> {
         let found = self
             .lock()
             .get(owner)
@@ -138,12 +139,14 @@ impl ProgressStore for MemoryStore {
         let next = match documents.get_mut(document) {
             Some(slot) => {
                 let next = merge(Some(slot));
-                slot.clone_from(&next);
+                // In place (reusing the strings' buffers) unless a pull still
+                // holds the old record; then it keeps that one.
+                Arc::make_mut(slot).clone_from(&next);
                 next
             }
             None => {
                 let next = merge(None);
-                documents.insert(document.to_owned(), next.clone());
+                documents.insert(document.to_owned(), Arc::new(next.clone()));
                 next
             }
         };
@@ -224,7 +227,10 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(store.get("u", "d").await.unwrap(), Some(record(0.25)));
+        assert_eq!(
+            store.get("u", "d").await.unwrap(),
+            Some(Arc::new(record(0.25)))
+        );
         assert_eq!(store.get("other", "d").await.unwrap(), None);
         store.clear().await.unwrap();
         assert_eq!(store.get("u", "d").await.unwrap(), None);

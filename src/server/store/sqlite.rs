@@ -326,9 +326,9 @@ fn read_row(
 }
 
 impl ProgressStore for SqliteStore {
-    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<StoredProgress>> {
+    fn get(&self, owner: &str, document: &str) -> StoreFuture<'_, Option<Arc<StoredProgress>>> {
         let (owner, document) = (owner.to_owned(), document.to_owned());
-        self.read(move |conn| read_row(conn, &owner, &document))
+        self.read(move |conn| read_row(conn, &owner, &document).map(|row| row.map(Arc::new)))
     }
 
     fn write(&self, owner: &str, document: &str, merge: Merge) -> StoreFuture<'_, StoredProgress> {
@@ -398,7 +398,10 @@ mod tests {
             .await
             .unwrap();
         let reopened = SqliteStore::open(&path).unwrap();
-        assert_eq!(reopened.get("u", "d").await.unwrap(), Some(record(1.0)));
+        assert_eq!(
+            reopened.get("u", "d").await.unwrap(),
+            Some(Arc::new(record(1.0)))
+        );
     }
 
     #[tokio::test]
@@ -444,7 +447,10 @@ mod tests {
         .unwrap();
         drop(conn);
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.get("u", "d").await.unwrap(), Some(record(0.5)));
+        assert_eq!(
+            store.get("u", "d").await.unwrap(),
+            Some(Arc::new(record(0.5)))
+        );
         store.write("u", "d", put(-0.0)).await.unwrap();
         let read = store.get("u", "d").await.unwrap().unwrap().percentage;
         assert_eq!(read.to_bits(), (-0.0f64).to_bits());
