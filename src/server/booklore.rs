@@ -37,7 +37,7 @@ pub(crate) fn error(status: u16, message: &str, now: i64) -> Reply {
     )
 }
 
-pub(crate) fn route(request: &Request) -> Route {
+pub(crate) fn route(request: &Request) -> Route<'_> {
     let Some(path) = request.path.strip_prefix(Dialect::BookLore.prefix()) else {
         return Route::NotFound;
     };
@@ -49,7 +49,7 @@ pub(crate) fn route(request: &Request) -> Route {
             .strip_prefix(routes::PROGRESS)
             .and_then(|rest| rest.strip_prefix('/'))
         {
-            Some(document) if !document.contains('/') => Route::Pull(document.to_owned()),
+            Some(document) if !document.contains('/') => Route::Pull(document),
             _ => Route::NotFound,
         },
         _ => Route::NotFound,

@@ -49,7 +49,7 @@ pub(crate) fn rules(dialect: Dialect) -> Rules {
 }
 
 /// The route a request names in this dialect.
-pub(crate) fn route(dialect: Dialect, request: &Request) -> Route {
+pub(crate) fn route(dialect: Dialect, request: &Request) -> Route<'_> {
     match dialect {
         Dialect::BookLore => booklore::route(request),
         Dialect::Kosync => kosync::route(request),
@@ -57,7 +57,7 @@ pub(crate) fn route(dialect: Dialect, request: &Request) -> Route {
 }
 
 /// Checks a dialect makes before any route runs (kosync's strict `Accept`).
-pub(crate) fn admit(shared: &Shared, route: &Route, request: &Request) -> Result<(), Refusal> {
+pub(crate) fn admit(shared: &Shared, route: &Route<'_>, request: &Request) -> Result<(), Refusal> {
     match shared.dialect {
         Dialect::BookLore => Ok(()),
         Dialect::Kosync => kosync::admit(shared, route, request),

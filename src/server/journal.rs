@@ -104,7 +104,10 @@ impl Recorded {
         for (name, value) in headers {
             // Header names are lowercase already (the http crate normalises them).
             let name = name.as_str();
-            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = match std::str::from_utf8(value.as_bytes()) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(value.as_bytes()),
+            };
             all_bytes += name.len() + value.len();
             let short = prefix(&value, HEADER_VALUE_KEEP);
             let cost = name.len() + short.len();
@@ -155,15 +158,20 @@ impl Recorded {
         ENTRY_OVERHEAD + self.method.as_str().len() + self.head.len() + self.body.len()
     }
 
-    fn finish(&mut self, body: &[u8], status: u16) {
-        // Copied, not sliced: a slice would keep the connection's whole read
-        // buffer alive for as long as the entry.
+    /// What is kept of a body, and its real size when that is not all of it.
+    /// Copied, not sliced: a slice would keep the connection's whole read
+    /// buffer alive for as long as the entry.
+    fn keep_body(body: &[u8]) -> (Bytes, Option<usize>) {
         if body.len() > BODY_KEEP {
-            self.truncated.body = Some(body.len());
-            self.body = Bytes::copy_from_slice(&body[..BODY_KEEP]);
+            (Bytes::copy_from_slice(&body[..BODY_KEEP]), Some(body.len()))
         } else {
-            self.body = Bytes::copy_from_slice(body);
+            (Bytes::copy_from_slice(body), None)
         }
+    }
+
+    fn finish(&mut self, body: Bytes, truncated: Option<usize>, status: u16) {
+        self.body = body;
+        self.truncated.body = truncated;
         self.status = status;
     }
 
@@ -197,18 +205,16 @@ fn prefix(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-enum Slot {
-    Pending(Recorded),
-    Done(Arc<Recorded>),
-}
-
-impl Slot {
-    fn cost(&self) -> usize {
-        match self {
-            Slot::Pending(r) => r.cost(),
-            Slot::Done(r) => r.cost(),
-        }
-    }
+/// An entry in the journal: shared from the start (made before the lock is
+/// taken, so holding the lock costs a pointer push), with its cost kept
+/// beside it so dropping the oldest entries never reads their (cold) memory
+/// under the lock.
+struct Slot {
+    entry: Arc<Recorded>,
+    /// What [`Recorded::cost`] said when the entry was last changed.
+    cost: usize,
+    /// Answered; only these are listed.
+    done: bool,
 }
 
 struct Inner {
@@ -222,15 +228,20 @@ struct Inner {
 }
 
 impl Inner {
-    fn evict(&mut self) {
+    /// Drop the oldest entries past either bound; they are handed back so
+    /// the caller frees them after letting go of the lock.
+    fn evict(&mut self) -> Vec<Arc<Recorded>> {
+        let mut gone = Vec::new();
         while self.slots.len() > self.limit
             || (self.bytes > self.byte_limit && self.slots.len() > 1)
         {
             if let Some(slot) = self.slots.pop_front() {
-                self.bytes -= slot.cost();
+                self.bytes -= slot.cost;
                 self.first_seq += 1;
+                gone.push(slot.entry);
             }
         }
+        gone
     }
 }
 
@@ -263,37 +274,51 @@ impl Journal {
 
     /// Reserve the next entry in arrival order.
     pub fn arrive(&self, entry: Recorded) -> Ticket {
-        let mut inner = self.lock();
-        let seq = inner.first_seq + inner.slots.len() as u64;
-        inner.bytes += entry.cost();
-        inner.slots.push_back(Slot::Pending(entry));
-        inner.evict();
-        Ticket(seq)
+        let slot = Slot {
+            cost: entry.cost(),
+            entry: Arc::new(entry),
+            done: false,
+        };
+        let (ticket, gone) = {
+            let mut inner = self.lock();
+            let seq = inner.first_seq + inner.slots.len() as u64;
+            inner.bytes += slot.cost;
+            inner.slots.push_back(slot);
+            (Ticket(seq), inner.evict())
+        };
+        drop(gone);
+        ticket
     }
 
     /// Fill in the body and status of a reserved entry (a no-op if it was dropped meanwhile).
     pub fn complete(&self, ticket: Ticket, body: &[u8], status: u16) {
-        let mut inner = self.lock();
-        let Some(index) = ticket
-            .0
-            .checked_sub(inner.first_seq)
-            .and_then(|i| usize::try_from(i).ok())
-        else {
-            return;
+        // Copied before the lock is taken; dropped unused if the entry is gone.
+        let (kept, truncated) = Recorded::keep_body(body);
+        let gone = {
+            let mut inner = self.lock();
+            let Some(index) = ticket
+                .0
+                .checked_sub(inner.first_seq)
+                .and_then(|i| usize::try_from(i).ok())
+            else {
+                return;
+            };
+            let Some(slot) = inner.slots.get_mut(index) else {
+                return;
+            };
+            if slot.done {
+                return;
+            }
+            // Unshared: only answered entries are ever handed out.
+            let recorded = Arc::make_mut(&mut slot.entry);
+            recorded.finish(kept, truncated, status);
+            let before = std::mem::replace(&mut slot.cost, recorded.cost());
+            slot.done = true;
+            let after = slot.cost;
+            inner.bytes = inner.bytes - before + after;
+            inner.evict()
         };
-        let Some(slot) = inner.slots.get_mut(index) else {
-            return;
-        };
-        let Slot::Pending(recorded) = slot else {
-            return;
-        };
-        let before = recorded.cost();
-        let mut recorded = std::mem::take(recorded);
-        recorded.finish(body, status);
-        let after = recorded.cost();
-        *slot = Slot::Done(Arc::new(recorded));
-        inner.bytes = inner.bytes - before + after;
-        inner.evict();
+        drop(gone);
     }
 
     /// The completed entries, oldest first, shared rather than copied so the
@@ -302,10 +327,8 @@ impl Journal {
         self.lock()
             .slots
             .iter()
-            .filter_map(|s| match s {
-                Slot::Done(r) => Some(Arc::clone(r)),
-                Slot::Pending(_) => None,
-            })
+            .filter(|s| s.done)
+            .map(|s| Arc::clone(&s.entry))
             .collect()
     }
 
@@ -393,7 +416,7 @@ mod tests {
         assert!(kept.len() < 4 && !kept.is_empty(), "{kept:?}");
         assert_eq!(kept.last().map(String::as_str), Some("/19"));
         let inner = j.lock();
-        let counted: usize = inner.slots.iter().map(Slot::cost).sum();
+        let counted: usize = inner.slots.iter().map(|s| s.entry.cost()).sum();
         assert_eq!(inner.bytes, counted);
         assert!(inner.bytes <= 4 * BODY_KEEP);
     }

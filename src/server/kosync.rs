@@ -27,7 +27,7 @@ pub(crate) fn error(status: u16, code: u16, message: &str) -> Reply {
     Reply::json(status, json!({ "code": code, "message": message }))
 }
 
-pub(crate) fn route(request: &Request) -> Route {
+pub(crate) fn route(request: &Request) -> Route<'_> {
     let path = request.path.as_str();
     match (&request.method, path) {
         (&Method::POST, routes::CREATE) => Route::Create,
@@ -38,7 +38,7 @@ pub(crate) fn route(request: &Request) -> Route {
             .strip_prefix(routes::PROGRESS)
             .and_then(|rest| rest.strip_prefix('/'))
         {
-            Some(document) if is_routable_document(document) => Route::Pull(document.to_owned()),
+            Some(document) if is_routable_document(document) => Route::Pull(document),
             _ => Route::NotFound,
         },
         _ => Route::NotFound,
@@ -55,7 +55,7 @@ fn is_routable_document(document: &str) -> bool {
 
 /// With `--strict-accept`, a known route needs `Accept` to name the vendor
 /// media type (412 code 100 when absent, 101 otherwise).
-pub(crate) fn admit(shared: &Shared, route: &Route, request: &Request) -> Result<(), Refusal> {
+pub(crate) fn admit(shared: &Shared, route: &Route<'_>, request: &Request) -> Result<(), Refusal> {
     if !shared.strict_accept || *route == Route::NotFound {
         return Ok(());
     }

@@ -34,13 +34,14 @@ pub(crate) struct Rules {
     pub reads_like_lua: bool,
 }
 
-/// A sync route, as the dialect's paths name it.
+/// A sync route, as the dialect's paths name it; a pull's document is the
+/// request path's own text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Route {
+pub(crate) enum Route<'a> {
     Auth,
     Create,
     Push,
-    Pull(String),
+    Pull(&'a str),
     Healthcheck,
     NotFound,
 }
@@ -178,7 +179,7 @@ pub(crate) fn too_large_message() -> String {
 pub(crate) async fn decide(
     shared: &Shared,
     rules: Rules,
-    route: &Route,
+    route: &Route<'_>,
     request: &Request,
 ) -> Result<Answer, Refusal> {
     match route {

@@ -81,7 +81,7 @@ impl Defective {
     fn reject_vendor_accept(
         &self,
         shared: &Shared,
-        route: &Route,
+        route: &Route<'_>,
         request: &Request,
     ) -> Result<(), Refusal> {
         let strict_and_routed = shared.strict_accept && *route != Route::NotFound;
@@ -95,7 +95,7 @@ impl Defective {
         }
     }
 
-    async fn decide(&self, shared: &Shared, route: &Route, request: &Request) -> Decided {
+    async fn decide(&self, shared: &Shared, route: &Route<'_>, request: &Request) -> Decided {
         let rules = handler::rules(shared.dialect);
         let outcome = match (self.defect, route) {
             (Defect::TextNodeProgressRefused, Route::Push) => {
@@ -194,7 +194,7 @@ impl Defective {
     fn alter_reply(
         &self,
         shared: &Shared,
-        route: Option<&Route>,
+        route: Option<&Route<'_>>,
         outcome: &Result<Answer, Refusal>,
         mut reply: Reply,
     ) -> Reply {
