@@ -119,9 +119,9 @@ pub(crate) async fn handle(shared: &Shared, peer: SocketAddr, request: &Request)
         return refusal;
     }
     let route = request
-        .path
+        .path()
         .strip_prefix(routes::ADMIN)
-        .unwrap_or(&request.path);
+        .unwrap_or(request.path());
     let result = match (&request.method, route) {
         (&Method::GET, "/journal") => return journal(shared).await,
         (&Method::POST, "/reset") => reset(shared).await,

@@ -38,7 +38,7 @@ pub(crate) fn error(status: u16, message: &str, now: i64) -> Reply {
 }
 
 pub(crate) fn route(request: &Request) -> Route<'_> {
-    let Some(path) = request.path.strip_prefix(Dialect::BookLore.prefix()) else {
+    let Some(path) = request.path().strip_prefix(Dialect::BookLore.prefix()) else {
         return Route::NotFound;
     };
     match (&request.method, path) {

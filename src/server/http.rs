@@ -126,12 +126,11 @@ impl BodyRead {
     fn into_request(
         self,
         parts: hyper::http::request::Parts,
-        path: String,
     ) -> Result<Result<Request, Refusal>, DropConnection> {
         match self {
             BodyRead::Whole(body) => Ok(Ok(Request {
                 method: parts.method,
-                path,
+                uri: parts.uri,
                 headers: parts.headers,
                 body,
             })),
@@ -213,9 +212,9 @@ async fn handle(
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, DropConnection> {
     let (parts, incoming) = req.into_parts();
-    let path = parts.uri.path().to_owned();
+    let path = parts.uri.path();
 
-    if is_admin_path(&path) {
+    if is_admin_path(path) {
         let read = read_body(
             incoming,
             &parts.headers,
@@ -223,7 +222,7 @@ async fn handle(
             shared.read_timeout,
         )
         .await;
-        let reply = match read.into_request(parts, path)? {
+        let reply = match read.into_request(parts)? {
             Ok(request) => admin::handle(&shared, peer, &request).await,
             Err(refusal) => admin::refuse(&refusal),
         };
@@ -233,7 +232,7 @@ async fn handle(
     let mut guard = JournalGuard {
         ticket: shared.journal.arrive(Recorded::arrive(
             &parts.method,
-            &path,
+            path,
             &parts.headers,
             shared.clock.now(),
         )),
@@ -253,7 +252,7 @@ async fn handle(
         guard.body = body.clone();
     }
 
-    if let Some(fault) = shared.faults.take(parts.method.as_str(), &path) {
+    if let Some(fault) = shared.faults.take(parts.method.as_str(), path) {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
@@ -274,7 +273,7 @@ async fn handle(
         }
     }
 
-    let reply = match read.into_request(parts, path)? {
+    let reply = match read.into_request(parts)? {
         Ok(request) => shared.handler.answer(&shared, &request).await,
         Err(refusal) => shared.handler.refuse(&shared, refusal),
     };

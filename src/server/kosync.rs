@@ -28,7 +28,7 @@ pub(crate) fn error(status: u16, code: u16, message: &str) -> Reply {
 }
 
 pub(crate) fn route(request: &Request) -> Route<'_> {
-    let path = request.path.as_str();
+    let path = request.path();
     match (&request.method, path) {
         (&Method::POST, routes::CREATE) => Route::Create,
         (&Method::GET, routes::AUTH) => Route::Auth,

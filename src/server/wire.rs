@@ -7,19 +7,24 @@
 
 use bytes::Bytes;
 use hyper::header::HeaderMap;
-use hyper::Method;
+use hyper::{Method, Uri};
 use serde_json::Value;
 
 /// A request as the handlers see it: head and the whole (bounded) body.
 pub(crate) struct Request {
     pub method: Method,
-    /// The path without the query string.
-    pub path: String,
+    /// The request target as sent; [`Request::path`] is the part handlers read.
+    pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
 impl Request {
+    /// The path without the query string.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
     /// A header's value as text, if present and visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -73,8 +78,10 @@ impl Reply {
     /// `body` written as JSON. Serializing a struct of strings and numbers
     /// cannot fail; if it ever did, the reply says so as a 500.
     pub fn json_of(status: u16, body: &impl serde::Serialize) -> Self {
-        match serde_json::to_vec(body) {
-            Ok(text) => Reply::json_text(status, Bytes::from(text)),
+        // Room for a progress record in one allocation.
+        let mut text = Vec::with_capacity(256);
+        match serde_json::to_writer(&mut text, body) {
+            Ok(()) => Reply::json_text(status, Bytes::from(text)),
             Err(err) => Reply::json(
                 500,
                 serde_json::json!({ "message": format!("cannot write the reply: {err}") }),

@@ -71,7 +71,7 @@ impl Defective {
         headers.insert(protocol::HEADER_AUTH_KEY, user.key.parse().ok()?);
         Some(Request {
             method: request.method.clone(),
-            path: request.path.clone(),
+            uri: request.uri.clone(),
             headers,
             body: request.body.clone(),
         })
