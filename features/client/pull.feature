@@ -171,6 +171,20 @@ Feature: Pulling remote progress
       Then the user is asked whether to jump to 70%, a newer state
       And the pull for book A reaches the server before any push
 
+    # Book A's open and close snapshots are queued offline; the model uploads
+    # nothing when Wi-Fi comes back, so they are still queued when A reopens and
+    # a close of B would carry them first. A client that uploads on Wi-Fi up has
+    # emptied its queue by then, and this scenario asks nothing more of it.
+    Scenario: Snapshots of the book still queued from earlier go after its pull too
+      Given the server holds progress 0.70 for book A
+      And Wi-Fi is disconnected
+      And the reader has book A open at 20%
+      And the reader opens book B at 10%
+      And Wi-Fi connects
+      When the reader opens book A at 20%
+      Then the pull for book A reaches the server before any push
+      And the user is asked whether to jump to 70%, a newer state
+
   @C-PULL-8
   Rule: Interpretation: after a pulled position is applied, the snapshots still waiting carry it
     Interpretation: the source queues a snapshot on open and pulls on open,

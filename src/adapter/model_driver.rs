@@ -5,10 +5,12 @@
 //! This is how the client features run against the model: the World sends
 //! reader events, this driver executes every request the model asks for,
 //! feeds each answer back, and returns once nothing is outstanding. Requests
-//! the model asks for in one step go out concurrently (so a model that
-//! uploads before its pull is answered is visible in the server's journal);
-//! the reference model never asks for more than one at a time. Prompts stay
-//! on screen until the World answers them.
+//! the model asks for in one step go out in the order asked, each started
+//! once the one before it is answered or has had [`HEAD_START`] — so the
+//! server sees them in that order run after run, and a model that uploads
+//! while its pull is still unanswered (a slow server) is visible in the
+//! journal. The reference model never asks for more than one at a time.
+//! Prompts stay on screen until the World answers them.
 
 use futures::future::join_all;
 use std::time::Duration;
@@ -26,6 +28,11 @@ use crate::protocol::{self, Dialect};
 
 /// How long one request may take before it counts as a transport error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a request of a step has to itself before the next one of the
+/// same step starts: far longer than a loopback answer, far shorter than the
+/// features' slow server.
+pub const HEAD_START: Duration = Duration::from_millis(50);
 
 /// More requests than this for one event means a broken model, not a slow server.
 const MAX_REQUESTS_PER_EVENT: usize = 10_000;
@@ -112,7 +119,7 @@ impl ModelDriver {
                 )));
             }
             let http = &session.http;
-            let outcomes = join_all(batch.iter().map(|request| execute(http, request))).await;
+            let outcomes = send_in_order(http, &batch).await;
             let mut next = Vec::new();
             for (request, outcome) in batch.iter().zip(outcomes) {
                 let handled = session.client.step(Event::HttpCompleted {
@@ -146,6 +153,27 @@ fn sort_effects(effects: Vec<Effect>, todo: &mut Vec<HttpRequest>, obs: &mut Obs
             other => obs.effects.push(other),
         }
     }
+}
+
+/// Send one step's requests in order: each starts when the one before is
+/// answered or after [`HEAD_START`], whichever comes first. The outcomes, in
+/// the order asked.
+async fn send_in_order(
+    http: &SyncClient,
+    batch: &[HttpRequest],
+) -> Vec<Result<HttpOutcome, DriverError>> {
+    let mut started = Vec::with_capacity(batch.len());
+    for request in batch {
+        let mut sending = Box::pin(execute(http, request));
+        let ahead = tokio::time::timeout(HEAD_START, &mut sending).await;
+        started.push(async move {
+            match ahead {
+                Ok(outcome) => outcome,
+                Err(_) => sending.await,
+            }
+        });
+    }
+    join_all(started).await
 }
 
 /// Send one request; a failure to reach the server is an outcome, not an error.

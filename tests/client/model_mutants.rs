@@ -135,6 +135,14 @@ fn case(mutant: Mutant) -> Option<Case> {
             vec![on, open(A, 50)],
             |t| t.applied().is_empty(),
         ),
+        // A's snapshots are queued offline, then A is opened over B with
+        // Wi-Fi up: its pull goes first, before any of them.
+        CloseUploadsBeforePull => c(
+            enabled(),
+            nothing,
+            vec![open(A, 20), open(B, 10), on, open(A, 20)],
+            |t| t.journal.first().is_some_and(|e| e.request.method == "GET"),
+        ),
         UploadBeforePull => c(enabled(), nothing, vec![on, open(A, 1)], |t| {
             // No batch both asks for a pull and already uploads.
             t.batches.iter().all(|b| {

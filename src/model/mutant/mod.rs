@@ -87,6 +87,10 @@ mutants! {
     FailedPullTreatedAsZero => "C-PULL-6",
     /// Uploads the open snapshot before the open pull is answered.
     UploadBeforePull => "C-PULL-7",
+    /// Opening a book over another first closes the other one, whose upload
+    /// run starts with the opened book's own snapshots still queued from
+    /// earlier: they reach the server before that book's pull.
+    CloseUploadsBeforePull => "C-PULL-7",
     /// Uses the older-state strategy for newer remote progress and vice versa.
     DirectionSwapped => "C-CONF-1",
     /// Starts with the newer-state strategy Silently where Prompt was given.

@@ -610,6 +610,20 @@ impl ClientModel for Mutated {
             }
             other => other,
         };
+        if self.is(Mutant::CloseUploadsBeforePull) {
+            if let Event::BookOpened { document, .. } = &event {
+                if self
+                    .inner
+                    .position()
+                    .is_some_and(|(open, _)| open != document)
+                {
+                    let closed = self.inner.step(Event::BookClosed);
+                    let passed = self.pass(closed);
+                    out.effects.extend(passed.effects);
+                    out.decisions.extend(passed.decisions);
+                }
+            }
+        }
         let page_turn = matches!(event, Event::PageTurned { .. });
         let queued_before = self.inner.queue();
         let mut extra = None;
