@@ -157,6 +157,13 @@ async fn read_body(
     if let Some(done) = read.as_mut().now_or_never() {
         return done;
     }
+    // A body that came with its head is read by hyper only once asked for
+    // (the poll above asked): one turn of the connection's task delivers it,
+    // still without a timer.
+    tokio::task::yield_now().await;
+    if let Some(done) = read.as_mut().now_or_never() {
+        return done;
+    }
     tokio::time::timeout(timeout, read)
         .await
         .unwrap_or(BodyRead::TimedOut)
