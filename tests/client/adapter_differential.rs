@@ -20,6 +20,10 @@ const INVISIBLE: &[(Mutant, &str)] = &[
         Mutant::KoAppliedPositionForgotten,
         "needs a push right after an apply",
     ),
+    // A page push 59 s late shows only in a life that then stays quiet that
+    // long; it exists to test the features' 60 s quiet horizon
+    // (`detect_client::what_a_client_does_after_the_last_event_is_judged_too`).
+    (Mutant::LastMinutePagePush, "needs 59 quiet seconds"),
     // Answered in order, GET then PUT reach the server in the same order either way.
     (Mutant::UploadBeforePull, "same wire order"),
     // The summary string is not in the trace; the subprocess driver checks it.

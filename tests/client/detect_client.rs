@@ -111,17 +111,19 @@ async fn failed_scenarios(mutant: Mutant, tags: &str) -> Vec<String> {
 }
 
 /// Negative checks wait until the client is quiet: a client that does the
-/// forbidden thing 11 s (a page push) or 1 s (a pull) after the last event
+/// forbidden thing 11 s or 59 s (a page push) or 1 s (a pull) after the last event
 /// fails the scenario that forbids it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_client_does_after_the_last_event_is_judged_too() {
-    let failed = failed_scenarios(Mutant::LatePagePush, "@C-PUSH-6").await;
-    for wait in [0, 20, 24] {
-        let name = format!("A periodic snapshot {wait} seconds after the open upload");
-        assert!(
-            failed.iter().any(|s| s.starts_with(&name)),
-            "a push 11 s after the last page turn passed {name:?}; failed: {failed:?}"
-        );
+    for (late, mutant) in [(11, Mutant::LatePagePush), (59, Mutant::LastMinutePagePush)] {
+        let failed = failed_scenarios(mutant, "@C-PUSH-6").await;
+        for wait in [0, 20, 24] {
+            let name = format!("A periodic snapshot {wait} seconds after the open upload");
+            assert!(
+                failed.iter().any(|s| s.starts_with(&name)),
+                "a push {late} s after the last page turn passed {name:?}; failed: {failed:?}"
+            );
+        }
     }
     let failed = failed_scenarios(Mutant::PullsWhenWifiReturns, "@C-PULL-3").await;
     assert!(

@@ -276,6 +276,15 @@ fn case(mutant: Mutant) -> Option<Case> {
             vec![on, open(A, 1), turn(2), wait(20)],
             |t| t.pushes() == 1 && t.queue.pending == 1,
         ),
+        LastMinutePagePush => c(
+            with(|s| {
+                s.pages_per_sync = 1;
+                s.pull_on_open = false;
+            }),
+            nothing,
+            vec![on, open(A, 1), turn(2), wait(60)],
+            |t| t.pushes() == 1 && t.queue.pending == 1,
+        ),
         NoAutoUpload => c(enabled(), nothing, vec![on, open(A, 1)], |t| {
             t.pushes() == 1 && t.queue.synced == 1
         }),

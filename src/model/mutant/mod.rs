@@ -129,6 +129,8 @@ mutants! {
     DebounceDelays => "C-PUSH-7",
     /// A debounced page upload is sent 11 s later, inside the window or not.
     LatePagePush => "C-PUSH-6",
+    /// The same, 59 s later: just inside the minute the checks wait for quiet.
+    LastMinutePagePush => "C-PUSH-6",
     /// Nothing is uploaded automatically even outside Manual only.
     NoAutoUpload => "C-PUSH-8",
     /// A rating queues nothing although "Set book to read on rating" is on.
@@ -235,6 +237,9 @@ impl Mutant {
             Mutant::DebounceDelays => policy.early_page_upload = EarlyPageUpload::ToWindowEnd,
             // KOReader's client pushes 10 s after the last page turn.
             Mutant::LatePagePush => policy.early_page_upload = EarlyPageUpload::After(11),
+            // 59 s, not the horizon less one: the contract promises a minute,
+            // so a shorter horizon must fail the test that uses this mutant.
+            Mutant::LastMinutePagePush => policy.early_page_upload = EarlyPageUpload::After(59),
             Mutant::NoDebounce => policy.debounce_seconds = 0,
             Mutant::NoticeOn404 => policy.not_found = NotFoundPolicy::ShowError,
             Mutant::PushOmitsTimestamp => policy.push_timestamp = false,
