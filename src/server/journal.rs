@@ -104,10 +104,7 @@ impl Recorded {
         for (name, value) in headers {
             // Header names are lowercase already (the http crate normalises them).
             let name = name.as_str();
-            let value = match std::str::from_utf8(value.as_bytes()) {
-                Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(value.as_bytes()),
-            };
+            let value = String::from_utf8_lossy(value.as_bytes());
             all_bytes += name.len() + value.len();
             let short = prefix(&value, HEADER_VALUE_KEEP);
             let cost = name.len() + short.len();
@@ -207,8 +204,7 @@ fn prefix(text: &str, max: usize) -> &str {
 
 /// An entry in the journal: shared from the start (made before the lock is
 /// taken, so holding the lock costs a pointer push), with its cost kept
-/// beside it so dropping the oldest entries never reads their (cold) memory
-/// under the lock.
+/// beside it so evicting the oldest entries never reads their (cold) memory.
 struct Slot {
     entry: Arc<Recorded>,
     /// What [`Recorded::cost`] said when the entry was last changed.
@@ -228,20 +224,16 @@ struct Inner {
 }
 
 impl Inner {
-    /// Drop the oldest entries past either bound; they are handed back so
-    /// the caller frees them after letting go of the lock.
-    fn evict(&mut self) -> Vec<Arc<Recorded>> {
-        let mut gone = Vec::new();
+    /// Drop the oldest entries past either bound.
+    fn evict(&mut self) {
         while self.slots.len() > self.limit
             || (self.bytes > self.byte_limit && self.slots.len() > 1)
         {
             if let Some(slot) = self.slots.pop_front() {
                 self.bytes -= slot.cost;
                 self.first_seq += 1;
-                gone.push(slot.entry);
             }
         }
-        gone
     }
 }
 
@@ -279,46 +271,40 @@ impl Journal {
             entry: Arc::new(entry),
             done: false,
         };
-        let (ticket, gone) = {
-            let mut inner = self.lock();
-            let seq = inner.first_seq + inner.slots.len() as u64;
-            inner.bytes += slot.cost;
-            inner.slots.push_back(slot);
-            (Ticket(seq), inner.evict())
-        };
-        drop(gone);
-        ticket
+        let mut inner = self.lock();
+        let seq = inner.first_seq + inner.slots.len() as u64;
+        inner.bytes += slot.cost;
+        inner.slots.push_back(slot);
+        inner.evict();
+        Ticket(seq)
     }
 
     /// Fill in the body and status of a reserved entry (a no-op if it was dropped meanwhile).
     pub fn complete(&self, ticket: Ticket, body: &[u8], status: u16) {
         // Copied before the lock is taken; dropped unused if the entry is gone.
         let (kept, truncated) = Recorded::keep_body(body);
-        let gone = {
-            let mut inner = self.lock();
-            let Some(index) = ticket
-                .0
-                .checked_sub(inner.first_seq)
-                .and_then(|i| usize::try_from(i).ok())
-            else {
-                return;
-            };
-            let Some(slot) = inner.slots.get_mut(index) else {
-                return;
-            };
-            if slot.done {
-                return;
-            }
-            // Unshared: only answered entries are ever handed out.
-            let recorded = Arc::make_mut(&mut slot.entry);
-            recorded.finish(kept, truncated, status);
-            let before = std::mem::replace(&mut slot.cost, recorded.cost());
-            slot.done = true;
-            let after = slot.cost;
-            inner.bytes = inner.bytes - before + after;
-            inner.evict()
+        let mut inner = self.lock();
+        let Some(index) = ticket
+            .0
+            .checked_sub(inner.first_seq)
+            .and_then(|i| usize::try_from(i).ok())
+        else {
+            return;
         };
-        drop(gone);
+        let Some(slot) = inner.slots.get_mut(index) else {
+            return;
+        };
+        if slot.done {
+            return;
+        }
+        // Unshared: only answered entries are ever handed out.
+        let recorded = Arc::make_mut(&mut slot.entry);
+        recorded.finish(kept, truncated, status);
+        let before = std::mem::replace(&mut slot.cost, recorded.cost());
+        slot.done = true;
+        let after = slot.cost;
+        inner.bytes = inner.bytes - before + after;
+        inner.evict();
     }
 
     /// The completed entries, oldest first, shared rather than copied so the

@@ -98,17 +98,6 @@ impl Reply {
         }
     }
 
-    /// The body as a JSON value, when it is JSON (for code that edits a
-    /// reply, such as the detection tests' defective servers).
-    #[cfg_attr(not(feature = "mutants"), allow(dead_code))]
-    pub fn json_value(&self) -> Option<Value> {
-        match &self.body {
-            ReplyBody::Json(value) => Some(value.clone()),
-            ReplyBody::JsonText(text) => serde_json::from_slice(text).ok(),
-            ReplyBody::Text(_) | ReplyBody::Raw { .. } => None,
-        }
-    }
-
     pub fn text(status: u16, body: &str) -> Self {
         Reply {
             status,

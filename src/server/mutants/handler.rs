@@ -340,8 +340,11 @@ async fn register_replacing(
 
 /// Set (or with `None` remove) a member of a JSON object reply.
 fn set_field(reply: &mut Reply, field: &str, value: Option<Value>) {
-    if let (ReplyBody::JsonText(_), Some(parsed)) = (&reply.body, reply.json_value()) {
-        reply.body = ReplyBody::Json(parsed);
+    // A reply written already is read back to be edited.
+    if let ReplyBody::JsonText(text) = &reply.body {
+        if let Ok(parsed) = serde_json::from_slice::<Value>(text) {
+            reply.body = ReplyBody::Json(parsed);
+        }
     }
     if let ReplyBody::Json(Value::Object(body)) = &mut reply.body {
         match value {
